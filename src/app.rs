@@ -1,0 +1,100 @@
+//! The application state and the one route table.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use sqlx::PgPool;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+use tower_sessions_sqlx_store::PostgresStore;
+
+use crate::config::Settings;
+use crate::policy::Policy;
+use crate::intake::app_registration::AppRegistrationForm;
+use crate::intake::exception::ExceptionForm;
+use crate::intake::request_flow;
+use crate::{accounts, intake, review, web};
+
+/// Shared by every handler; cheap to clone. It holds no per-user state, so
+/// several instances can serve one database.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub policy: Arc<Policy>,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    pub fn new(db: PgPool, policy: Policy, settings: Settings) -> Self {
+        AppState { db, policy: Arc::new(policy), settings: Arc::new(settings) }
+    }
+}
+
+/// Idle sessions end after this long.
+const SESSION_IDLE_LIMIT: time::Duration = time::Duration::hours(8);
+
+/// Builds the router that production serves and tests drive.
+///
+/// Who may use each route is enforced by the extractor its handler takes:
+/// `Page` (anyone), `SignedIn` (any signed-in user) or `ReviewerPage`
+/// (reviewers and admins). The comments below repeat it for readers.
+pub fn router(state: AppState) -> Router {
+    let session_store = PostgresStore::new(state.db.clone())
+        .with_schema_name("public")
+        .and_then(|store| store.with_table_name("sessions"))
+        .expect("`public.sessions` is a valid table name");
+    let sessions = SessionManagerLayer::new(session_store)
+        .with_name("ist_intake_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(state.settings.cookies_secure())
+        .with_expiry(Expiry::OnInactivity(SESSION_IDLE_LIMIT));
+
+    let routes = Router::new()
+        // Anyone, signed in or not.
+        .route("/", get(intake::start::start_page))
+        .route("/tree", get(intake::tree::continue_tree))
+        .route("/tree/restart", post(intake::tree::restart))
+        .route("/tree/outcome", get(intake::outcome::outcome_page))
+        .route("/tree/{question}", get(intake::tree::question_page).post(intake::tree::answer_question))
+        .route("/tree/{question}/not-covered", post(intake::tree::not_covered))
+        .route("/sign-in", get(accounts::sign_in::sign_in_page).post(accounts::sign_in::sign_in))
+        .route("/sign-out", post(accounts::sign_in::sign_out))
+        .route("/health", get(web::health))
+        // Any signed-in user; requesters see only their own requests.
+        .route(
+            "/requests/new/app-registration",
+            get(request_flow::form_page::<AppRegistrationForm>).post(request_flow::save_form::<AppRegistrationForm>),
+        )
+        .route("/requests/new/app-registration/check", get(request_flow::check_page::<AppRegistrationForm>))
+        .route("/requests/new/app-registration/submit", post(request_flow::submit::<AppRegistrationForm>))
+        .route(
+            "/requests/new/exception",
+            get(request_flow::form_page::<ExceptionForm>).post(request_flow::save_form::<ExceptionForm>),
+        )
+        .route("/requests/new/exception/check", get(request_flow::check_page::<ExceptionForm>))
+        .route("/requests/new/exception/submit", post(request_flow::submit::<ExceptionForm>))
+        .route("/requests", get(intake::my_requests::list))
+        .route("/requests/{reference}", get(intake::my_requests::detail))
+        .route("/requests/{reference}/submitted", get(intake::my_requests::confirmation))
+        // Reviewers and admins.
+        .route("/review", get(review::queue::queue_page))
+        .route("/review/{reference}", get(review::detail::detail_page))
+        .route("/static/{file}", get(web::static_file))
+        .fallback(web::not_found);
+
+    routes
+        .layer(axum::middleware::from_fn(web::csrf::verify_post))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(web::headers::security_headers))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(web::trace::layer())
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}

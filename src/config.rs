@@ -1,0 +1,193 @@
+//! Settings read once at start-up from the command line and the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono_tz::Tz;
+use clap::Args;
+use url::Url;
+
+/// Default database: the machine's local PostgreSQL with trust authentication.
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/ist_intake";
+
+/// The campus relay that internally hosted applications use.
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    pub host: String,
+    pub port: u16,
+    pub encryption: String,
+    pub authentication: String,
+}
+
+/// Everything the web application needs to know about its surroundings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where users reach the service; an https URL makes session cookies Secure.
+    pub public_url: Url,
+    pub relay: RelaySettings,
+    pub service_desk_url: Url,
+    pub relay_article_url: Url,
+    /// Domains a sending address may use, lowercase; subdomains are accepted too.
+    pub allowed_sender_domains: Vec<String>,
+    pub time_zone: Tz,
+}
+
+impl Settings {
+    pub fn cookies_secure(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        ServeArgs::default_settings()
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// PostgreSQL connection URL; the database is created if it does not exist.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long = "bind", env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Decision-tree policy file (TOML) to use instead of the compiled-in one.
+    #[arg(long = "policy", env = "POLICY_FILE")]
+    pub policy_file: Option<PathBuf>,
+
+    /// Base URL users reach the service at; https makes cookies Secure.
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    pub public_url: Url,
+
+    /// Relay host shown on the self-service instructions.
+    #[arg(long, env = "RELAY_HOST", default_value = "smtp.uwaterloo.ca")]
+    pub relay_host: String,
+
+    /// Relay port shown on the self-service instructions.
+    #[arg(long, env = "RELAY_PORT", default_value_t = 587)]
+    pub relay_port: u16,
+
+    /// Relay encryption shown on the self-service instructions.
+    #[arg(long, env = "RELAY_ENCRYPTION", default_value = "STARTTLS")]
+    pub relay_encryption: String,
+
+    /// Relay authentication requirement shown on the self-service instructions.
+    #[arg(long, env = "RELAY_AUTHENTICATION", default_value = "Required")]
+    pub relay_authentication: String,
+
+    /// Where users open a ticket with the IST Service Desk.
+    // NOTE: default chosen without confirmation from IST; set it for production.
+    #[arg(long, env = "SERVICE_DESK_URL", default_value = "https://uwaterloo.ca/ist-service-desk/")]
+    pub service_desk_url: Url,
+
+    /// The published relay article that tickets should cite.
+    // NOTE: default chosen without confirmation from IST; set it for production.
+    #[arg(
+        long,
+        env = "RELAY_ARTICLE_URL",
+        default_value = "https://uwaterloo.atlassian.net/wiki/spaces/ISTKB/pages/smtp-relay-internal-applications"
+    )]
+    pub relay_article_url: Url,
+
+    /// Comma-separated domains a sending address may use.
+    #[arg(long, env = "ALLOWED_SENDER_DOMAINS", default_value = "uwaterloo.ca", value_delimiter = ',')]
+    pub allowed_sender_domains: Vec<String>,
+
+    /// IANA time zone for times shown on pages.
+    #[arg(long, env = "TIME_ZONE", default_value = "America/Toronto")]
+    pub time_zone: Tz,
+}
+
+impl ServeArgs {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            public_url: self.public_url.clone(),
+            relay: RelaySettings {
+                host: self.relay_host.clone(),
+                port: self.relay_port,
+                encryption: self.relay_encryption.clone(),
+                authentication: self.relay_authentication.clone(),
+            },
+            service_desk_url: self.service_desk_url.clone(),
+            relay_article_url: self.relay_article_url.clone(),
+            allowed_sender_domains: self
+                .allowed_sender_domains
+                .iter()
+                .map(|domain| domain.trim().trim_start_matches('@').to_lowercase())
+                .filter(|domain| !domain.is_empty())
+                .collect(),
+            time_zone: self.time_zone,
+        }
+    }
+
+    /// Reads the serve options from the environment alone, for a bare
+    /// `ist-intake` with no subcommand.
+    pub fn parse_from_env() -> ServeArgs {
+        use clap::{FromArgMatches, Parser};
+
+        #[derive(Parser)]
+        struct Only {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let matches = <Only as clap::CommandFactory>::command().get_matches_from(["ist-intake"]);
+        Only::from_arg_matches(&matches).unwrap_or_else(|err| err.exit()).serve
+    }
+
+    /// The settings with every default, as a fresh start with no flags gives.
+    fn default_settings() -> Settings {
+        use clap::{FromArgMatches, Parser};
+
+        #[derive(Parser)]
+        struct Defaults {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        // Parse an empty command line, ignoring the environment, so tests see the documented defaults.
+        let command = <Defaults as clap::CommandFactory>::command();
+        let command = command.mut_args(|arg| arg.env(None::<&str>));
+        let matches = command.get_matches_from(["ist-intake"]);
+        Defaults::from_arg_matches(&matches).expect("defaults parse").serve.settings()
+    }
+}
+
+/// The URL with any password replaced, safe for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "(a DATABASE_URL that is not a valid URL)".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_url_hides_password() {
+        assert_eq!(
+            redact_url("postgres://app:hunter2@db.example:5432/intake"),
+            "postgres://app:***@db.example:5432/intake"
+        );
+    }
+
+    #[test]
+    fn defaults_match_relay_article() {
+        let settings = Settings::default();
+        assert_eq!(settings.relay.host, "smtp.uwaterloo.ca");
+        assert_eq!(settings.relay.port, 587);
+        assert_eq!(settings.relay.encryption, "STARTTLS");
+        assert_eq!(settings.allowed_sender_domains, vec!["uwaterloo.ca".to_owned()]);
+    }
+}

@@ -1,0 +1,248 @@
+//! The request for review outside the standard process: how the
+//! application is hosted, authenticates and sends, and which requirements
+//! the tree found unmet.
+
+use askama::Template;
+use serde::Deserialize;
+use uuid::Uuid;
+use validator::Validate;
+
+use super::app_registration::{DEPARTMENT, REQUESTER_EMAIL, REQUESTER_NAME};
+use super::forms::{FieldName, LinkRow, add_validator_error, check_email, check_links, link_rows, trim};
+use super::request_flow::RequestForm;
+use super::state::{AnswerRow, EXCEPTION_DRAFT_KEY};
+use crate::accounts::User;
+use crate::config::Settings;
+use crate::policy::{OutcomeKind, Path, PrefillField};
+use crate::requests::{ExceptionDetails, NewRequest, RequesterDetails};
+use crate::web::form::FieldErrors;
+use crate::web::page::Chrome;
+
+/// Most requirement lines one request may list.
+const MAX_UNMET_LINES: usize = 20;
+
+#[derive(Debug, Clone, Default, Deserialize, Validate)]
+pub struct ExceptionForm {
+    #[serde(default)]
+    #[validate(length(min = 1, max = 200))]
+    pub application_name: String,
+    #[serde(default)]
+    #[validate(length(min = 1, max = 4000))]
+    pub application_details: String,
+    #[serde(default)]
+    #[validate(length(min = 1, max = 500))]
+    pub hosting_location: String,
+    #[serde(default)]
+    #[validate(length(min = 1, max = 1000))]
+    pub authentication_method: String,
+    #[serde(default)]
+    #[validate(length(min = 1, max = 2000))]
+    pub sending_pattern: String,
+    #[serde(default)]
+    #[validate(length(min = 1, max = 500))]
+    pub expected_volume: String,
+    /// Optional here: the case may be exactly that no suitable address exists yet.
+    #[serde(default)]
+    #[validate(length(max = 254))]
+    pub sending_address: String,
+    #[serde(default)]
+    pub vendor_link: Vec<String>,
+    /// One requirement per line, pre-filled from the tree.
+    #[serde(default)]
+    #[validate(length(min = 1, max = 8000))]
+    pub unmet_requirements: String,
+    #[serde(default)]
+    #[validate(length(min = 1, max = 200))]
+    pub requester_name: String,
+    #[serde(default)]
+    #[validate(length(min = 1, max = 254), email)]
+    pub requester_email: String,
+    #[serde(default)]
+    #[validate(length(min = 1, max = 200))]
+    pub department: String,
+    #[serde(default)]
+    pub action: String,
+}
+
+const APPLICATION_NAME: FieldName =
+    FieldName { id: "application_name", noun: "the application name", title: "Application name" };
+const APPLICATION_DETAILS: FieldName = FieldName {
+    id: "application_details",
+    noun: "what the application does and why it sends email",
+    title: "Application details",
+};
+const HOSTING_LOCATION: FieldName =
+    FieldName { id: "hosting_location", noun: "where the application is hosted", title: "Hosting location" };
+const AUTHENTICATION_METHOD: FieldName = FieldName {
+    id: "authentication_method",
+    noun: "how the application authenticates to send email",
+    title: "Authentication method",
+};
+const SENDING_PATTERN: FieldName =
+    FieldName { id: "sending_pattern", noun: "when and to whom the application sends", title: "Sending pattern" };
+const EXPECTED_VOLUME: FieldName =
+    FieldName { id: "expected_volume", noun: "the expected volume", title: "Expected volume" };
+const SENDING_ADDRESS: FieldName =
+    FieldName { id: "sending_address", noun: "the sending email address", title: "Sending email address" };
+const UNMET_REQUIREMENTS: FieldName = FieldName {
+    id: "unmet_requirements",
+    noun: "the requirements your case does not meet",
+    title: "Requirements not met",
+};
+
+fn requirement_lines(text: &str) -> Vec<String> {
+    text.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_owned).collect()
+}
+
+#[derive(Template)]
+#[template(path = "intake/exception_form.html")]
+struct FormPage<'a> {
+    chrome: Chrome,
+    form: &'a ExceptionForm,
+    links: Vec<LinkRow>,
+    errors: FieldErrors,
+}
+
+#[derive(Template)]
+#[template(path = "intake/exception_check.html")]
+struct CheckPage<'a> {
+    chrome: Chrome,
+    details: &'a ExceptionDetails,
+    submission_key: Uuid,
+    answers: Vec<AnswerRow>,
+}
+
+impl RequestForm for ExceptionForm {
+    type Details = ExceptionDetails;
+
+    const DRAFT_KEY: &'static str = EXCEPTION_DRAFT_KEY;
+    const OUTCOME: OutcomeKind = OutcomeKind::Exception;
+    const URL: &'static str = "/requests/new/exception";
+
+    fn prefill(user: &User, path: &Path<'_>) -> Self {
+        let hosting_location = path
+            .steps
+            .iter()
+            .find(|step| step.question.fills == Some(PrefillField::HostingLocation))
+            .map(|step| step.answer.label.clone())
+            .unwrap_or_default();
+        ExceptionForm {
+            hosting_location,
+            unmet_requirements: path.unmet_requirements().join("\n"),
+            requester_name: user.display_name.clone(),
+            requester_email: user.email.clone(),
+            department: user.department.clone().unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+
+    fn from_details(details: &ExceptionDetails) -> Self {
+        ExceptionForm {
+            application_name: details.application_name.clone(),
+            application_details: details.application_details.clone(),
+            hosting_location: details.hosting_location.clone(),
+            authentication_method: details.authentication_method.clone(),
+            sending_pattern: details.sending_pattern.clone(),
+            expected_volume: details.expected_volume.clone(),
+            sending_address: details.sending_address.clone().unwrap_or_default(),
+            vendor_link: details.vendor_links.clone(),
+            unmet_requirements: details.unmet_requirements.join("\n"),
+            requester_name: details.requester.name.clone(),
+            requester_email: details.requester.email.clone(),
+            department: details.requester.department.clone(),
+            action: String::new(),
+        }
+    }
+
+    fn add_row(&mut self, action: &str) -> bool {
+        if action == "add_link" {
+            self.vendor_link.push(String::new());
+            true
+        } else {
+            false
+        }
+    }
+
+    fn action(&self) -> &str {
+        &self.action
+    }
+
+    fn validate(mut self, _settings: &Settings) -> Result<ExceptionDetails, (Self, FieldErrors)> {
+        for value in [
+            &mut self.application_name,
+            &mut self.application_details,
+            &mut self.hosting_location,
+            &mut self.authentication_method,
+            &mut self.sending_pattern,
+            &mut self.expected_volume,
+            &mut self.sending_address,
+            &mut self.unmet_requirements,
+            &mut self.requester_name,
+            &mut self.requester_email,
+            &mut self.department,
+        ] {
+            trim(value);
+        }
+        let report = Validate::validate(&self).err().unwrap_or_default();
+        let mut errors = FieldErrors::default();
+
+        add_validator_error(&mut errors, &report, &APPLICATION_NAME, &self.application_name);
+        add_validator_error(&mut errors, &report, &APPLICATION_DETAILS, &self.application_details);
+        add_validator_error(&mut errors, &report, &HOSTING_LOCATION, &self.hosting_location);
+        add_validator_error(&mut errors, &report, &AUTHENTICATION_METHOD, &self.authentication_method);
+        add_validator_error(&mut errors, &report, &SENDING_PATTERN, &self.sending_pattern);
+        add_validator_error(&mut errors, &report, &EXPECTED_VOLUME, &self.expected_volume);
+        if !add_validator_error(&mut errors, &report, &SENDING_ADDRESS, &self.sending_address) {
+            check_email(&mut errors, &SENDING_ADDRESS, &self.sending_address);
+        }
+        let vendor_links = check_links(&mut errors, &self.vendor_link, false);
+        let unmet = requirement_lines(&self.unmet_requirements);
+        if !add_validator_error(&mut errors, &report, &UNMET_REQUIREMENTS, &self.unmet_requirements)
+            && unmet.len() > MAX_UNMET_LINES
+        {
+            errors.add(UNMET_REQUIREMENTS.id, format!("List at most {MAX_UNMET_LINES} requirements, one per line"));
+        }
+        add_validator_error(&mut errors, &report, &REQUESTER_NAME, &self.requester_name);
+        if !add_validator_error(&mut errors, &report, &REQUESTER_EMAIL, &self.requester_email) {
+            check_email(&mut errors, &REQUESTER_EMAIL, &self.requester_email);
+        }
+        add_validator_error(&mut errors, &report, &DEPARTMENT, &self.department);
+
+        if !errors.is_empty() {
+            return Err((self, errors));
+        }
+        Ok(ExceptionDetails {
+            application_name: self.application_name,
+            application_details: self.application_details,
+            hosting_location: self.hosting_location,
+            authentication_method: self.authentication_method,
+            sending_pattern: self.sending_pattern,
+            expected_volume: self.expected_volume,
+            sending_address: Some(self.sending_address).filter(|address| !address.is_empty()),
+            vendor_links,
+            unmet_requirements: unmet,
+            requester: RequesterDetails {
+                name: self.requester_name,
+                email: self.requester_email,
+                department: self.department,
+            },
+        })
+    }
+
+    fn into_request(details: ExceptionDetails) -> NewRequest {
+        NewRequest::Exception(details)
+    }
+
+    fn render_form(&self, chrome: Chrome, errors: FieldErrors) -> Result<String, askama::Error> {
+        FormPage { chrome, form: self, links: link_rows(&self.vendor_link), errors }.render()
+    }
+
+    fn render_check(
+        chrome: Chrome,
+        details: &ExceptionDetails,
+        submission_key: Uuid,
+        answers: Vec<AnswerRow>,
+    ) -> Result<String, askama::Error> {
+        CheckPage { chrome, details, submission_key, answers }.render()
+    }
+}

@@ -1,0 +1,141 @@
+//! Helpers shared by the two request forms: trimming, messages for
+//! `validator` results, and the repeated vendor-link rows.
+
+use std::borrow::Cow;
+
+use validator::{ValidationError, ValidationErrors};
+
+use crate::requests::validation::{is_email, is_http_url};
+use crate::web::form::FieldErrors;
+
+/// How a field is named in error messages.
+pub struct FieldName {
+    pub id: &'static str,
+    /// Used after "Enter", as in "Enter the application name".
+    pub noun: &'static str,
+    /// Used at the start of a sentence, as in "Application name must be …".
+    pub title: &'static str,
+}
+
+pub const MAX_LINK_CHARS: usize = 2000;
+
+/// The message for a field's first `validator` error, if it has one.
+fn describe(name: &FieldName, error: &ValidationError, value: &str) -> String {
+    match error.code.as_ref() {
+        "email" => format!("Enter {} in the correct format, like name@uwaterloo.ca", name.noun),
+        "length" if value.is_empty() => format!("Enter {}", name.noun),
+        "length" => {
+            let max = error.params.get("max").and_then(|max| max.as_u64()).unwrap_or_default();
+            format!("{} must be {max} characters or fewer", name.title)
+        }
+        _ => format!("Check {}", name.noun),
+    }
+}
+
+/// Adds the `validator` message for one field, and reports whether it had one.
+pub fn add_validator_error(
+    errors: &mut FieldErrors,
+    report: &ValidationErrors,
+    name: &FieldName,
+    value: &str,
+) -> bool {
+    let field_errors = report.field_errors();
+    let Some(first) = field_errors.get(&Cow::Borrowed(name.id)).and_then(|list| list.first()) else {
+        return false;
+    };
+    errors.add(name.id, describe(name, first, value));
+    true
+}
+
+/// The stricter email check on top of `validator`'s HTML5 pattern.
+pub fn check_email(errors: &mut FieldErrors, name: &FieldName, value: &str) {
+    if !value.is_empty() && !is_email(value) {
+        errors.add(name.id, format!("Enter {} in the correct format, like name@uwaterloo.ca", name.noun));
+    }
+}
+
+pub fn trim(value: &mut String) {
+    let trimmed = value.trim();
+    if trimmed.len() != value.len() {
+        *value = trimmed.to_owned();
+    }
+}
+
+/// One vendor-documentation link input as rendered.
+pub struct LinkRow {
+    pub id: String,
+    pub number: usize,
+    pub value: String,
+}
+
+pub fn link_id(index: usize) -> String {
+    format!("vendor_link_{index}")
+}
+
+/// The rendered link inputs: every submitted value, blanks included, and at least one.
+pub fn link_rows(links: &[String]) -> Vec<LinkRow> {
+    let mut values: Vec<String> = links.to_vec();
+    if values.is_empty() {
+        values.push(String::new());
+    }
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(index, value)| LinkRow { id: link_id(index), number: index + 1, value })
+        .collect()
+}
+
+/// Checks the non-blank links and returns them; blank inputs are unused rows.
+pub fn check_links(errors: &mut FieldErrors, links: &[String], required: bool) -> Vec<String> {
+    let mut kept = Vec::new();
+    for (index, link) in links.iter().enumerate() {
+        let link = link.trim();
+        if link.is_empty() {
+            continue;
+        }
+        if link.chars().count() > MAX_LINK_CHARS {
+            errors.add(link_id(index), format!("Link {} must be {MAX_LINK_CHARS} characters or fewer", index + 1));
+        } else if !is_http_url(link) {
+            errors.add(
+                link_id(index),
+                format!("Enter link {} as a full web address that starts with https:// or http://", index + 1),
+            );
+        }
+        kept.push(link.to_owned());
+    }
+    if required && kept.is_empty() {
+        errors.add(link_id(0), "Enter at least one link to the vendor's documentation");
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_links_skips_blank_rows() {
+        let mut errors = FieldErrors::default();
+        let links = vec![String::new(), " https://vendor.example/doc ".to_owned()];
+        assert_eq!(check_links(&mut errors, &links, true), vec!["https://vendor.example/doc".to_owned()]);
+        assert!(errors.is_empty());
+    }
+
+    #[test]
+    fn check_links_names_bad_row() {
+        let mut errors = FieldErrors::default();
+        let links = vec!["https://ok.example".to_owned(), "javascript:alert(1)".to_owned()];
+        check_links(&mut errors, &links, true);
+        assert_eq!(
+            errors.get("vendor_link_1"),
+            Some("Enter link 2 as a full web address that starts with https:// or http://")
+        );
+    }
+
+    #[test]
+    fn check_links_requires_one() {
+        let mut errors = FieldErrors::default();
+        check_links(&mut errors, &[String::new()], true);
+        assert_eq!(errors.get("vendor_link_0"), Some("Enter at least one link to the vendor's documentation"));
+    }
+}

@@ -1,0 +1,170 @@
+//! The `ist-intake` command line: serve, migrate, policy checks and user management.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use ist_intake::accounts::{self, NewUser, Role};
+use ist_intake::config::{DatabaseArgs, ServeArgs};
+use ist_intake::policy::{self, Policy};
+use ist_intake::{AppState, db, router};
+
+#[derive(Parser)]
+#[command(name = "ist-intake", version, about = "Email-sending requests and the IST review queue")]
+struct Cli {
+    #[command(flatten)]
+    database: DatabaseArgs,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web application (the default when no command is given).
+    Serve(Box<ServeArgs>),
+    /// Create the database if needed, apply migrations and exit.
+    Migrate,
+    /// Validate or draw a decision-tree policy file.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Manage local accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy file and print a summary; without FILE, the compiled-in policy.
+    Check { file: Option<PathBuf> },
+    /// Print the tree as a Mermaid flowchart; without FILE, the compiled-in policy.
+    Graph { file: Option<PathBuf> },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a local account; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        #[arg(long)]
+        department: Option<String>,
+    },
+}
+
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+/// Loads a policy file, or the compiled-in policy when `file` is None.
+fn load_policy(file: Option<&Path>) -> Result<Policy, String> {
+    let Some(file) = file else {
+        return Ok(Policy::default_policy());
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|err| format!("cannot read policy file {}: {err}", file.display()))?;
+    Policy::parse(&text).map_err(|err| format!("invalid policy file {}: {err}", file.display()))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    init_tracing();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => {
+            let args = ServeArgs::parse_from_env();
+            serve(&cli.database, &args).await
+        }
+        Some(Command::Serve(args)) => serve(&cli.database, &args).await,
+        Some(Command::Migrate) => migrate(&cli.database).await,
+        Some(Command::Policy(PolicyCommand::Check { file })) => check_policy(file.as_deref()),
+        Some(Command::Policy(PolicyCommand::Graph { file })) => {
+            load_policy(file.as_deref()).map(|policy| print!("{}", policy::to_mermaid(&policy)))
+        }
+        Some(Command::User(UserCommand::Add { email, name, role, department })) => {
+            add_user(&cli.database, NewUser { email, display_name: name, department, role, password: String::new() })
+                .await
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> {
+    let policy = load_policy(args.policy_file.as_deref())?;
+    let pool = db::connect_and_migrate(&database.database_url).await.map_err(|err| err.to_string())?;
+    let state = AppState::new(pool, policy, args.settings());
+    tracing::info!(version = %state.policy.version, "using decision-tree policy version {}", state.policy.version);
+
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .map_err(|err| format!("cannot listen on {}: {err}. Choose another address with --bind or BIND_ADDR", args.bind))?;
+    tracing::info!(address = %args.bind, "serving on http://{}", args.bind);
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|err| format!("server error: {err}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::info!("shutting down");
+}
+
+async fn migrate(database: &DatabaseArgs) -> Result<(), String> {
+    db::connect_and_migrate(&database.database_url).await.map_err(|err| err.to_string())?;
+    println!("migrations applied");
+    Ok(())
+}
+
+fn check_policy(file: Option<&Path>) -> Result<(), String> {
+    let policy = load_policy(file)?;
+    let paths = policy.all_paths();
+    println!("policy version {} is valid", policy.version);
+    println!("questions: {}", policy.questions().count());
+    println!("outcomes: {}", policy.outcomes().count());
+    println!("paths from the start question to an outcome: {}", paths.len());
+    for outcome in policy.outcomes() {
+        let reaching = paths.iter().filter(|(_, end)| *end == outcome.id).count();
+        println!("  {} ({}): {reaching} paths", outcome.id, outcome.kind.as_str());
+    }
+    Ok(())
+}
+
+fn read_password() -> Result<String, String> {
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ").map_err(|err| format!("cannot read the password: {err}"))?
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|err| format!("cannot read the password from standard input: {err}"))?;
+        line.trim_end_matches(['\r', '\n']).to_owned()
+    };
+    Ok(password)
+}
+
+async fn add_user(database: &DatabaseArgs, mut new_user: NewUser) -> Result<(), String> {
+    new_user.password = read_password()?;
+    let pool = db::connect_and_migrate(&database.database_url).await.map_err(|err| err.to_string())?;
+    let mut conn = pool.acquire().await.map_err(|err| err.to_string())?;
+    let user = accounts::create_user(&mut conn, new_user).await.map_err(|err| err.to_string())?;
+    println!("added {:?} user {} ({})", user.role, user.email, user.display_name);
+    Ok(())
+}

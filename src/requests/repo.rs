@@ -1,0 +1,315 @@
+//! SQL for requests. Functions take `&mut PgConnection` so the caller owns
+//! the transaction.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::{NewRequest, PermissionType, RequestKind, RequestStatus, StoredAnswer};
+use crate::accounts::UserId;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(transparent)]
+pub struct RequestId(pub i64);
+
+/// The result of a submit: the request's reference, and whether this call
+/// created it or found one already made from the same submission key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submission {
+    pub reference: String,
+    pub created: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("submission key {0} belongs to another user's request")]
+    ForeignSubmissionKey(Uuid),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+/// What gets stored besides the request's own fields.
+pub struct SubmitContext<'a> {
+    pub requester: UserId,
+    pub answers: &'a [StoredAnswer],
+    pub policy_version: &'a str,
+    pub submission_key: Uuid,
+    /// The year in the reference, in the university's time zone.
+    pub year: i32,
+}
+
+pub fn format_reference(kind: RequestKind, year: i32, id: RequestId) -> String {
+    format!("IST-{}-{year:04}-{:06}", kind.reference_code(), id.0)
+}
+
+async fn find_by_submission_key(
+    conn: &mut PgConnection,
+    key: Uuid,
+) -> Result<Option<(String, UserId)>, sqlx::Error> {
+    sqlx::query_as("SELECT reference, requester_id FROM requests WHERE submission_key = $1")
+        .bind(key)
+        .fetch_optional(conn)
+        .await
+}
+
+/// The reference of the request this user already created with this key.
+pub async fn find_submitted(
+    conn: &mut PgConnection,
+    requester: UserId,
+    key: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    let found = find_by_submission_key(conn, key).await?;
+    Ok(found.filter(|(_, owner)| *owner == requester).map(|(reference, _)| reference))
+}
+
+/// Stores a new request with its scopes, links and first history event.
+/// A second call with the same submission key creates nothing and returns
+/// the first request's reference, even when both calls race.
+pub async fn insert_request(
+    conn: &mut PgConnection,
+    request: &NewRequest,
+    context: SubmitContext<'_>,
+) -> Result<Submission, SubmitError> {
+    if let Some((reference, owner)) = find_by_submission_key(&mut *conn, context.submission_key).await? {
+        return existing_submission(reference, owner, &context);
+    }
+
+    let id: RequestId = sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('requests', 'id'))")
+        .fetch_one(&mut *conn)
+        .await?;
+    let kind = request.kind();
+    let reference = format_reference(kind, context.year, id);
+
+    let empty = Vec::new();
+    let (requester, vendor_links, scopes) = match request {
+        NewRequest::AppRegistration(details) => (&details.requester, &details.vendor_links, &details.scopes),
+        NewRequest::Exception(details) => (&details.requester, &details.vendor_links, &empty),
+    };
+    let insert = sqlx::query_scalar::<_, RequestId>(
+        "INSERT INTO requests (
+             id, reference, kind, requester_id, requester_name, requester_email, department,
+             application_name, vendor, business_purpose, sending_address, application_details,
+             hosting_location, authentication_method, sending_pattern, expected_volume,
+             unmet_requirements, tree_answers, policy_version, submission_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+         ON CONFLICT (submission_key) DO NOTHING
+         RETURNING id",
+    )
+    .bind(id)
+    .bind(&reference)
+    .bind(kind)
+    .bind(context.requester)
+    .bind(&requester.name)
+    .bind(&requester.email)
+    .bind(&requester.department);
+    let insert = match request {
+        NewRequest::AppRegistration(details) => insert
+            .bind(&details.application_name)
+            .bind(Some(&details.vendor))
+            .bind(Some(&details.business_purpose))
+            .bind(Some(&details.sending_address))
+            .bind(None::<String>)
+            .bind(None::<String>)
+            .bind(None::<String>)
+            .bind(None::<String>)
+            .bind(None::<String>)
+            .bind(Vec::<String>::new()),
+        NewRequest::Exception(details) => insert
+            .bind(&details.application_name)
+            .bind(None::<String>)
+            .bind(None::<String>)
+            .bind(details.sending_address.as_ref())
+            .bind(Some(&details.application_details))
+            .bind(Some(&details.hosting_location))
+            .bind(Some(&details.authentication_method))
+            .bind(Some(&details.sending_pattern))
+            .bind(Some(&details.expected_volume))
+            .bind(&details.unmet_requirements),
+    };
+    let inserted = insert
+        .bind(Json(context.answers))
+        .bind(context.policy_version)
+        .bind(context.submission_key)
+        .fetch_optional(&mut *conn)
+        .await?;
+
+    let Some(id) = inserted else {
+        // Another submit with the same key committed first.
+        let (reference, owner) = find_by_submission_key(&mut *conn, context.submission_key)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        return existing_submission(reference, owner, &context);
+    };
+
+    for (position, url) in vendor_links.iter().enumerate() {
+        sqlx::query("INSERT INTO request_vendor_links (request_id, position, url) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(position as i32)
+            .bind(url)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for (position, scope) in scopes.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO request_scopes (request_id, position, name, permission_type) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(position as i32)
+        .bind(&scope.name)
+        .bind(scope.permission_type)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO request_events (request_id, kind, actor_id, from_status, to_status)
+         VALUES ($1, 'status_changed', $2, NULL, 'submitted')",
+    )
+    .bind(id)
+    .bind(context.requester)
+    .execute(&mut *conn)
+    .await?;
+
+    Ok(Submission { reference, created: true })
+}
+
+fn existing_submission(
+    reference: String,
+    owner: UserId,
+    context: &SubmitContext<'_>,
+) -> Result<Submission, SubmitError> {
+    if owner == context.requester {
+        Ok(Submission { reference, created: false })
+    } else {
+        Err(SubmitError::ForeignSubmissionKey(context.submission_key))
+    }
+}
+
+/// A row of the queue or of a requester's list.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RequestSummary {
+    pub reference: String,
+    pub kind: RequestKind,
+    pub status: RequestStatus,
+    pub application_name: String,
+    pub requester_name: String,
+    pub requester_email: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const SUMMARY_COLUMNS: &str =
+    "reference, kind, status, application_name, requester_name, requester_email, created_at, updated_at";
+
+pub async fn list_for_requester(
+    conn: &mut PgConnection,
+    requester: UserId,
+) -> Result<Vec<RequestSummary>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS} FROM requests WHERE requester_id = $1 ORDER BY created_at DESC, id DESC"
+    );
+    sqlx::query_as(&sql).bind(requester).fetch_all(conn).await
+}
+
+/// The newest requests, newest first, and how many there are in all.
+pub async fn list_queue(
+    conn: &mut PgConnection,
+    limit: i64,
+) -> Result<(Vec<RequestSummary>, i64), sqlx::Error> {
+    let sql = format!("SELECT {SUMMARY_COLUMNS} FROM requests ORDER BY created_at DESC, id DESC LIMIT $1");
+    let rows = sqlx::query_as(&sql).bind(limit).fetch_all(&mut *conn).await?;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM requests").fetch_one(&mut *conn).await?;
+    Ok((rows, total))
+}
+
+/// Every stored field of one request.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RequestDetail {
+    pub id: RequestId,
+    pub reference: String,
+    pub kind: RequestKind,
+    pub status: RequestStatus,
+    pub requester_id: UserId,
+    pub requester_name: String,
+    pub requester_email: String,
+    pub department: String,
+    pub application_name: String,
+    pub vendor: Option<String>,
+    pub business_purpose: Option<String>,
+    pub sending_address: Option<String>,
+    pub application_details: Option<String>,
+    pub hosting_location: Option<String>,
+    pub authentication_method: Option<String>,
+    pub sending_pattern: Option<String>,
+    pub expected_volume: Option<String>,
+    pub unmet_requirements: Vec<String>,
+    pub tree_answers: Json<Vec<StoredAnswer>>,
+    pub policy_version: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredScope {
+    pub name: String,
+    pub permission_type: PermissionType,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StatusEvent {
+    pub actor_name: String,
+    pub from_status: Option<RequestStatus>,
+    pub to_status: Option<RequestStatus>,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// A request with its child rows and history.
+#[derive(Debug, Clone)]
+pub struct FullRequest {
+    pub request: RequestDetail,
+    pub vendor_links: Vec<String>,
+    pub scopes: Vec<StoredScope>,
+    pub history: Vec<StatusEvent>,
+}
+
+pub async fn find_by_reference(
+    conn: &mut PgConnection,
+    reference: &str,
+) -> Result<Option<FullRequest>, sqlx::Error> {
+    let request: Option<RequestDetail> = sqlx::query_as(
+        "SELECT id, reference, kind, status, requester_id, requester_name, requester_email, department,
+                application_name, vendor, business_purpose, sending_address, application_details,
+                hosting_location, authentication_method, sending_pattern, expected_volume,
+                unmet_requirements, tree_answers, policy_version, created_at, updated_at
+         FROM requests WHERE reference = $1",
+    )
+    .bind(reference)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(request) = request else {
+        return Ok(None);
+    };
+
+    let vendor_links = sqlx::query_scalar(
+        "SELECT url FROM request_vendor_links WHERE request_id = $1 ORDER BY position",
+    )
+    .bind(request.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let scopes = sqlx::query_as(
+        "SELECT name, permission_type FROM request_scopes WHERE request_id = $1 ORDER BY position",
+    )
+    .bind(request.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let history = sqlx::query_as(
+        "SELECT users.display_name AS actor_name, from_status, to_status, occurred_at
+         FROM request_events JOIN users ON users.id = request_events.actor_id
+         WHERE request_id = $1 ORDER BY occurred_at, request_events.id",
+    )
+    .bind(request.id)
+    .fetch_all(&mut *conn)
+    .await?;
+
+    Ok(Some(FullRequest { request, vendor_links, scopes, history }))
+}

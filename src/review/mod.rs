@@ -1,0 +1,4 @@
+//! Reviewer pages: the queue and the request detail.
+
+pub mod detail;
+pub mod queue;

@@ -1,0 +1,48 @@
+//! Formatting of times for pages.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// A time in the configured zone with the zone named, e.g. "4 Dec 2026, 14:05 EST".
+pub fn local_time(time: DateTime<Utc>, zone: Tz) -> String {
+    time.with_timezone(&zone).format("%-d %b %Y, %H:%M %Z").to_string()
+}
+
+/// A relative age such as "3 days ago", measured from `now`.
+pub fn age(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (now - time).num_seconds().max(0);
+    let (count, unit) = match seconds {
+        0..60 => return "just now".to_owned(),
+        60..3_600 => (seconds / 60, "minute"),
+        3_600..86_400 => (seconds / 3_600, "hour"),
+        _ => (seconds / 86_400, "day"),
+    };
+    let plural = if count == 1 { "" } else { "s" };
+    format!("{count} {unit}{plural} ago")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn age_in_days() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 0).unwrap();
+        let then = Utc.with_ymd_and_hms(2026, 12, 1, 11, 0, 0).unwrap();
+        assert_eq!(age(then, now), "3 days ago");
+    }
+
+    #[test]
+    fn age_of_one_hour_is_singular() {
+        let now = Utc.with_ymd_and_hms(2026, 12, 4, 12, 0, 0).unwrap();
+        let then = Utc.with_ymd_and_hms(2026, 12, 4, 10, 30, 0).unwrap();
+        assert_eq!(age(then, now), "1 hour ago");
+    }
+
+    #[test]
+    fn local_time_names_zone() {
+        let time = Utc.with_ymd_and_hms(2026, 12, 4, 19, 5, 0).unwrap();
+        assert_eq!(local_time(time, chrono_tz::America::Toronto), "4 Dec 2026, 14:05 EST");
+    }
+}

@@ -1,0 +1,112 @@
+//! Extractors that load the visitor's session, user and CSRF token, and
+//! decide who may use a route: [`Page`] for anyone, [`SignedIn`] for any
+//! signed-in user and [`ReviewerPage`] for reviewers and admins.
+
+use axum::extract::FromRequestParts;
+use axum::http::Method;
+use axum::http::request::Parts;
+use tower_sessions::Session;
+
+use super::{AppError, csrf};
+use crate::accounts::{self, User};
+use crate::app::AppState;
+
+/// What the base layout shows on every page.
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    pub user_name: Option<String>,
+    pub is_reviewer: bool,
+    /// Empty on error pages rendered without a session; the sign-out form is then hidden.
+    pub csrf_token: String,
+    pub service_desk_url: String,
+    pub relay_article_url: String,
+}
+
+impl Chrome {
+    /// Chrome for pages rendered without a request context, such as error pages.
+    pub fn bare() -> Chrome {
+        Chrome::default()
+    }
+}
+
+/// The request context of any page, signed in or not.
+#[derive(Clone)]
+pub struct Page {
+    pub session: Session,
+    pub user: Option<User>,
+    pub csrf_token: String,
+    pub state: AppState,
+}
+
+impl Page {
+    pub fn chrome(&self) -> Chrome {
+        Chrome {
+            user_name: self.user.as_ref().map(|user| user.display_name.clone()),
+            is_reviewer: self.user.as_ref().is_some_and(User::is_reviewer),
+            csrf_token: self.csrf_token.clone(),
+            service_desk_url: self.state.settings.service_desk_url.to_string(),
+            relay_article_url: self.state.settings.relay_article_url.to_string(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|(_, message)| AppError::Internal(anyhow::anyhow!("session unavailable: {message}")))?;
+        let user = accounts::session::current_user(&session, &state.db).await?;
+        let csrf_token = csrf::token(&session).await?;
+        Ok(Page { session, user, csrf_token, state: state.clone() })
+    }
+}
+
+/// Where to return after signing in. A POST cannot be repeated by a
+/// redirect, so it returns to the page that shows the form instead.
+fn return_path(parts: &Parts) -> String {
+    let path = parts.uri.path();
+    if parts.method == Method::GET {
+        return parts.uri.path_and_query().map_or(path, |value| value.as_str()).to_owned();
+    }
+    match path.strip_suffix("/submit") {
+        Some(base) => format!("{base}/check"),
+        None => path.to_owned(),
+    }
+}
+
+/// Any signed-in user. Signed-out visitors are sent to sign in.
+#[derive(Clone)]
+pub struct SignedIn {
+    pub page: Page,
+    pub user: User,
+}
+
+impl FromRequestParts<AppState> for SignedIn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let page = Page::from_request_parts(parts, state).await?;
+        match page.user.clone() {
+            Some(user) => Ok(SignedIn { page, user }),
+            None => Err(AppError::SignInRequired { next: return_path(parts) }),
+        }
+    }
+}
+
+/// Reviewers and admins. Other signed-in users get 403.
+#[derive(Clone)]
+pub struct ReviewerPage {
+    pub page: Page,
+    pub user: User,
+}
+
+impl FromRequestParts<AppState> for ReviewerPage {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let SignedIn { page, user } = SignedIn::from_request_parts(parts, state).await?;
+        if user.is_reviewer() { Ok(ReviewerPage { page, user }) } else { Err(AppError::Forbidden) }
+    }
+}
