@@ -1,0 +1,123 @@
+//! The `ist-intake` binary: policy checks, the graph and start-up failures.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use sqlx::PgPool;
+
+fn binary() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ist-intake"))
+}
+
+fn write_policy(text: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+    file
+}
+
+fn broken_default_policy() -> String {
+    ist_intake::policy::DEFAULT_POLICY.replacen("next = \"send_as\"", "next = \"nowhere\"", 1)
+}
+
+#[test]
+fn policy_check_accepts_default() {
+    let output = binary().args(["policy", "check"]).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("policy version 2026-12-04.1 is valid"), "{stdout}");
+    assert!(stdout.contains("self_service (self_service): 1 paths"), "{stdout}");
+}
+
+#[test]
+fn policy_check_names_broken_node() {
+    let file = write_policy(&broken_default_policy());
+    let output = binary().args(["policy", "check"]).arg(file.path()).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success());
+    assert!(stderr.contains("node `smtp_authentication`"), "{stderr}");
+    assert!(stderr.contains("leads to `nowhere`"), "{stderr}");
+}
+
+#[test]
+fn serve_refuses_broken_policy() {
+    let file = write_policy(&broken_default_policy());
+    let output = binary()
+        .args(["serve", "--bind", "127.0.0.1:0", "--policy"])
+        .arg(file.path())
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/unused")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success());
+    assert!(stderr.contains("node `smtp_authentication`"), "{stderr}");
+}
+
+#[test]
+fn policy_graph_prints_mermaid() {
+    let output = binary().args(["policy", "graph"]).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.starts_with("flowchart TD\n"), "{stdout}");
+    assert!(stdout.contains("hosting -- \"I'm not sure\" --> exception"), "{stdout}");
+}
+
+#[test]
+fn unreachable_database_is_named_without_password() {
+    let output = binary()
+        .args(["migrate"])
+        .env("DATABASE_URL", "postgres://intake:hunter2@127.0.0.1:1/intake")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success());
+    assert!(stderr.contains("postgres://intake:***@127.0.0.1:1/intake"), "{stderr}");
+    assert!(stderr.contains("Check that PostgreSQL is running"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+}
+
+/// The URL of the test's own database, for running the binary against it.
+async fn database_url(pool: &PgPool) -> String {
+    let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(pool).await.unwrap();
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for tests");
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&name);
+    url.to_string()
+}
+
+#[sqlx::test]
+async fn user_add_reads_password_from_stdin(pool: PgPool) {
+    let url = database_url(&pool).await;
+    let mut child = binary()
+        .args(["user", "add", "--email", "New.Reviewer@UWaterloo.ca", "--name", "New Reviewer", "--role", "reviewer"])
+        .env("DATABASE_URL", &url)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a sufficiently long password\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let (email, role, hash): (String, String, String) =
+        sqlx::query_as("SELECT email, role::text, password_hash FROM users").fetch_one(&pool).await.unwrap();
+    assert_eq!(email, "new.reviewer@uwaterloo.ca");
+    assert_eq!(role, "reviewer");
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+}
+
+#[sqlx::test]
+async fn user_add_rejects_short_password(pool: PgPool) {
+    let url = database_url(&pool).await;
+    let mut child = binary()
+        .args(["user", "add", "--email", "a@uwaterloo.ca", "--name", "A", "--role", "requester"])
+        .env("DATABASE_URL", &url)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success());
+    assert!(stderr.contains("the password is too short: use at least 12 characters"), "{stderr}");
+}

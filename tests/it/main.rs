@@ -1,0 +1,10 @@
+//! Integration tests: the real router served over TCP on loopback, against a
+//! fresh, migrated PostgreSQL database per test (`#[sqlx::test]`).
+
+mod access;
+mod command_line;
+mod forms;
+mod policy_rules;
+mod submission;
+mod support;
+mod tree;

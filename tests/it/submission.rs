@@ -1,0 +1,285 @@
+//! Submitting requests: what is stored, the confirmation, replays and the queue.
+
+use ist_intake::accounts::Role;
+use ist_intake::requests::StoredAnswer;
+use sqlx::PgPool;
+use sqlx::types::Json;
+
+use crate::support::{
+    PASSWORD, TO_EXCEPTION, TestApp, fill_app_registration, submission_key, valid_app_registration, valid_exception,
+};
+
+#[derive(sqlx::FromRow, Debug)]
+struct StoredRequest {
+    id: i64,
+    reference: String,
+    kind: String,
+    status: String,
+    requester_name: String,
+    requester_email: String,
+    department: String,
+    application_name: String,
+    vendor: Option<String>,
+    business_purpose: Option<String>,
+    sending_address: Option<String>,
+    application_details: Option<String>,
+    hosting_location: Option<String>,
+    authentication_method: Option<String>,
+    sending_pattern: Option<String>,
+    expected_volume: Option<String>,
+    unmet_requirements: Vec<String>,
+    tree_answers: Json<Vec<StoredAnswer>>,
+    policy_version: String,
+}
+
+async fn only_request(app: &TestApp) -> StoredRequest {
+    sqlx::query_as(
+        "SELECT id, reference, kind::text, status::text, requester_name, requester_email, department,
+                application_name, vendor, business_purpose, sending_address, application_details,
+                hosting_location, authentication_method, sending_pattern, expected_volume,
+                unmet_requirements, tree_answers, policy_version
+         FROM requests",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("exactly one request")
+}
+
+#[sqlx::test]
+async fn app_registration_is_stored_with_every_field(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    let check = fill_app_registration(&mut browser, &valid_app_registration()).await;
+    assert_eq!(check.path, "/requests/new/app-registration/check");
+    assert_eq!(check.h1(), "Check your answers before sending your request");
+
+    let confirmation = browser
+        .post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))])
+        .await;
+    let stored = only_request(&app).await;
+
+    assert_eq!(stored.kind, "app_registration");
+    assert_eq!(stored.status, "submitted");
+    assert_eq!(stored.application_name, "Acme Room Booking");
+    assert_eq!(stored.vendor.as_deref(), Some("Acme Software Inc."));
+    assert_eq!(stored.business_purpose.as_deref(), Some("Sends booking confirmations to students who reserve study rooms."));
+    assert_eq!(stored.sending_address.as_deref(), Some("Room-Bookings@UWaterloo.ca"));
+    assert_eq!(stored.requester_name, "Dana Lee");
+    assert_eq!(stored.requester_email, "dana.lee@uwaterloo.ca");
+    assert_eq!(stored.department, "Student Success Office");
+    assert_eq!(stored.policy_version, "2026-12-04.1");
+    let answers: Vec<(String, String)> =
+        stored.tree_answers.0.iter().map(|answer| (answer.question.clone(), answer.answer.clone())).collect();
+    assert_eq!(
+        answers,
+        vec![("hosting".to_owned(), "external".to_owned()), ("vendor_documentation".to_owned(), "yes".to_owned())]
+    );
+
+    let links: Vec<String> =
+        sqlx::query_scalar("SELECT url FROM request_vendor_links WHERE request_id = $1 ORDER BY position")
+            .bind(stored.id)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(links, vec!["https://acme.example/docs/m365", "https://acme.example/docs/permissions"]);
+    let scopes: Vec<(String, String)> = sqlx::query_as(
+        "SELECT name, permission_type::text FROM request_scopes WHERE request_id = $1 ORDER BY position",
+    )
+    .bind(stored.id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        scopes,
+        vec![("Mail.Send".to_owned(), "application".to_owned()), ("User.Read".to_owned(), "delegated".to_owned())]
+    );
+    let events: Vec<(Option<String>, String)> =
+        sqlx::query_as("SELECT from_status::text, to_status::text FROM request_events WHERE request_id = $1")
+            .bind(stored.id)
+            .fetch_all(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(events, vec![(None, "submitted".to_owned())]);
+
+    assert_eq!(confirmation.path, format!("/requests/{}/submitted", stored.reference));
+    assert_eq!(confirmation.text(".reference"), stored.reference);
+}
+
+#[sqlx::test]
+async fn reference_is_human_readable(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    let check = fill_app_registration(&mut browser, &valid_app_registration()).await;
+    browser.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await;
+    let stored = only_request(&app).await;
+    let year = chrono::Utc::now().with_timezone(&chrono_tz::America::Toronto).format("%Y").to_string();
+    assert_eq!(stored.reference, format!("IST-AR-{year}-{:06}", stored.id));
+}
+
+#[sqlx::test]
+async fn app_registration_appears_in_review_queue(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut requester = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    let check = fill_app_registration(&mut requester, &valid_app_registration()).await;
+    requester.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await;
+    let stored = only_request(&app).await;
+
+    let mut reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Reviewer).await;
+    let queue = reviewer.get("/review").await;
+    assert_eq!(queue.h1(), "Review queue");
+    let cells = queue.texts("table.queue tbody tr:first-child td");
+    assert_eq!(cells[0], stored.reference);
+    assert_eq!(cells[1], "App registration");
+    assert_eq!(cells[2], "Acme Room Booking");
+    assert!(cells[3].starts_with("Dana Lee"), "{}", cells[3]);
+    assert!(cells[3].ends_with("dana.lee@uwaterloo.ca"), "{}", cells[3]);
+    assert_eq!(cells[4], "Submitted");
+    assert!(cells[5].starts_with("just now"), "{}", cells[5]);
+
+    let detail = reviewer.get(&format!("/review/{}", stored.reference)).await;
+    let text = detail.body_text();
+    for expected in [
+        "Acme Software Inc.",
+        "Sends booking confirmations to students who reserve study rooms.",
+        "Room-Bookings@UWaterloo.ca",
+        "https://acme.example/docs/permissions",
+        "Mail.Send (Application)",
+        "User.Read (Delegated)",
+        "Student Success Office",
+        "Where is the application hosted? Externally hosted, by a vendor or a cloud provider",
+        "Request created: Submitted, by Test Person",
+    ] {
+        assert!(text.contains(expected), "detail page lacks {expected:?}");
+    }
+}
+
+#[sqlx::test]
+async fn queue_lists_newest_first(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut requester = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    for name in ["First App", "Second App"] {
+        let mut fields = valid_app_registration();
+        fields[0] = ("application_name", name);
+        let check = fill_app_registration(&mut requester, &fields).await;
+        requester.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await;
+    }
+    let mut reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Admin).await;
+    let queue = reviewer.get("/review").await;
+    let names = queue.texts("table.queue tbody td:nth-child(3)");
+    assert_eq!(names, vec!["Second App", "First App"]);
+}
+
+#[sqlx::test]
+async fn replayed_submit_creates_one_request(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    let check = fill_app_registration(&mut browser, &valid_app_registration()).await;
+    let key = submission_key(&check);
+
+    let first = browser.post("/requests/new/app-registration/submit", &[("submission_key", &key)]).await;
+    let second = browser.post("/requests/new/app-registration/submit", &[("submission_key", &key)]).await;
+
+    assert_eq!(app.count("SELECT count(*) FROM requests").await, 1);
+    assert_eq!(first.path, second.path);
+    assert_eq!(second.h1(), "Request sent");
+}
+
+#[sqlx::test]
+async fn double_click_submit_creates_one_request(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    let check = fill_app_registration(&mut browser, &valid_app_registration()).await;
+    let key = submission_key(&check);
+    let mut second_tab = browser.clone_session();
+
+    let fields = [("submission_key", key.as_str())];
+    let (first, second) = tokio::join!(
+        browser.post("/requests/new/app-registration/submit", &fields),
+        second_tab.post("/requests/new/app-registration/submit", &fields),
+    );
+
+    assert_eq!(app.count("SELECT count(*) FROM requests").await, 1);
+    assert_eq!(first.path, second.path);
+}
+
+#[sqlx::test]
+async fn exception_is_stored_with_unmet_requirements(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.signed_in("sam.roy@uwaterloo.ca", Role::Requester).await;
+    browser.answer_all(TO_EXCEPTION).await;
+    let form = browser.get("/requests/new/exception").await;
+    let prefilled = form.text("#unmet_requirements");
+    let mut fields = valid_exception();
+    fields.retain(|(name, _)| *name != "unmet_requirements");
+    fields.push(("unmet_requirements", prefilled.as_str()));
+    let check = browser.post("/requests/new/exception", &fields).await;
+    assert_eq!(check.path, "/requests/new/exception/check");
+    let confirmation =
+        browser.post("/requests/new/exception/submit", &[("submission_key", &submission_key(&check))]).await;
+
+    let stored = only_request(&app).await;
+    assert_eq!(stored.kind, "exception_review");
+    assert!(stored.reference.starts_with("IST-EX-"), "{}", stored.reference);
+    assert_eq!(stored.application_details.as_deref(), Some("Sends a message when a long measurement run finishes."));
+    assert_eq!(stored.hosting_location.as_deref(), Some("Campus server in the chemistry building"));
+    assert_eq!(stored.authentication_method.as_deref(), Some("None: it can only send unauthenticated SMTP on port 25"));
+    assert_eq!(stored.sending_pattern.as_deref(), Some("One message per finished run, to the lab's staff"));
+    assert_eq!(stored.expected_volume.as_deref(), Some("About 20 a week"));
+    assert_eq!(stored.sending_address, None);
+    assert_eq!(
+        stored.unmet_requirements,
+        vec!["Sending address: the From address is not a Microsoft 365 user or shared mailbox.".to_owned()]
+    );
+    assert_eq!(confirmation.h1(), "Request sent");
+}
+
+#[sqlx::test]
+async fn check_page_change_link_returns_to_filled_form(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    let check = fill_app_registration(&mut browser, &valid_app_registration()).await;
+    let change = check.attr("a[href$='#vendor']", "href").unwrap();
+    assert_eq!(change, "/requests/new/app-registration#vendor");
+
+    let form = browser.get("/requests/new/app-registration").await;
+    assert_eq!(form.attr("#vendor", "value").as_deref(), Some("Acme Software Inc."));
+    assert_eq!(form.attr("#vendor_link_1", "value").as_deref(), Some("https://acme.example/docs/permissions"));
+    assert_eq!(form.attr("#scope_type_0 option[selected]", "value").as_deref(), Some("application"));
+}
+
+#[sqlx::test]
+async fn stale_check_page_does_not_submit_old_draft(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    let old_check = fill_app_registration(&mut browser, &valid_app_registration()).await;
+    let mut fields = valid_app_registration();
+    fields[0] = ("application_name", "Renamed App");
+    let new_check = browser.post("/requests/new/app-registration", &fields).await;
+    assert_ne!(submission_key(&old_check), submission_key(&new_check));
+
+    let page = browser
+        .post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&old_check))])
+        .await;
+    assert_eq!(page.path, "/requests/new/app-registration/check");
+    assert_eq!(app.count("SELECT count(*) FROM requests").await, 0);
+}
+
+#[sqlx::test]
+async fn my_requests_lists_own_requests(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    let check = fill_app_registration(&mut browser, &valid_app_registration()).await;
+    browser.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await;
+    let stored = only_request(&app).await;
+
+    let list = browser.get("/requests").await;
+    let cells = list.texts("table tbody tr td");
+    assert_eq!(cells[0], stored.reference);
+    assert_eq!(cells[1], "Acme Room Booking");
+    assert_eq!(cells[3], "Submitted");
+
+    let detail = browser.get(&format!("/requests/{}", stored.reference)).await;
+    assert_eq!(detail.status, 200);
+    assert!(detail.body_text().contains("IST will pick up your request and review it."));
+    let _ = PASSWORD;
+}
