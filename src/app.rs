@@ -38,17 +38,21 @@ impl AppState {
 /// Idle sessions end after this long.
 const SESSION_IDLE_LIMIT: time::Duration = time::Duration::hours(8);
 
+/// The session store on the `sessions` table that the migrations create.
+pub fn session_store(db: PgPool) -> PostgresStore {
+    PostgresStore::new(db)
+        .with_schema_name("public")
+        .and_then(|store| store.with_table_name("sessions"))
+        .expect("`public.sessions` is a valid table name")
+}
+
 /// Builds the router that production serves and tests drive.
 ///
 /// Who may use each route is enforced by the extractor its handler takes:
 /// `Page` (anyone), `SignedIn` (any signed-in user) or `ReviewerPage`
 /// (reviewers and admins). The comments below repeat it for readers.
 pub fn router(state: AppState) -> Router {
-    let session_store = PostgresStore::new(state.db.clone())
-        .with_schema_name("public")
-        .and_then(|store| store.with_table_name("sessions"))
-        .expect("`public.sessions` is a valid table name");
-    let sessions = SessionManagerLayer::new(session_store)
+    let sessions = SessionManagerLayer::new(session_store(state.db.clone()))
         .with_name("ist_intake_session")
         .with_http_only(true)
         .with_same_site(SameSite::Lax)

@@ -106,6 +106,7 @@ async fn main() -> ExitCode {
 async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> {
     let policy = load_policy(args.policy_file.as_deref())?;
     let pool = db::connect_and_migrate(&database.database_url).await.map_err(|err| err.to_string())?;
+    spawn_session_cleanup(pool.clone());
     let state = AppState::new(pool, policy, args.settings());
     tracing::info!(version = %state.policy.version, "using decision-tree policy version {}", state.policy.version);
 
@@ -119,6 +120,19 @@ async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> 
         .map_err(|err| format!("server error: {err}"))?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Deletes expired sessions every hour; every instance may run it, because
+/// the deletion is a single idempotent statement.
+fn spawn_session_cleanup(pool: sqlx::PgPool) {
+    use tower_sessions::ExpiredDeletion;
+
+    let store = ist_intake::app::session_store(pool);
+    tokio::spawn(async move {
+        if let Err(err) = store.continuously_delete_expired(std::time::Duration::from_secs(3600)).await {
+            tracing::error!(error = %err, "deleting expired sessions failed: {err}");
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -64,7 +64,9 @@ pub async fn sign_in(page: Page, Form(form): Form<SignInForm>) -> Result<Respons
 
     if errors.is_empty() {
         let mut conn = page.state.db.acquire().await?;
-        let found = find_for_sign_in(&mut conn, &form.email).await?;
+        // PostgreSQL rejects NUL in text, and no stored address has control characters.
+        let lookup = !form.email.chars().any(char::is_control);
+        let found = if lookup { find_for_sign_in(&mut conn, &form.email).await? } else { None };
         let (user, hash) = match found {
             Some((user, hash)) => (Some(user), hash),
             None => (None, None),

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::forms::{FieldName, LinkRow, add_validator_error, check_email, check_links, link_rows, trim};
+use super::forms::{FieldName, LinkRow, check_text, check_email, check_links, link_rows, trim};
 use super::request_flow::RequestForm;
 use super::state::{APP_REGISTRATION_DRAFT_KEY, AnswerRow};
 use crate::accounts::User;
@@ -18,6 +18,8 @@ use crate::web::form::FieldErrors;
 use crate::web::page::Chrome;
 
 pub const MAX_SCOPE_NAME_CHARS: usize = 200;
+/// Most permission rows one request may carry.
+pub const MAX_SCOPES: usize = 50;
 
 #[derive(Debug, Clone, Default, Deserialize, Validate)]
 pub struct AppRegistrationForm {
@@ -105,6 +107,13 @@ impl AppRegistrationForm {
             if name.is_empty() && kind.is_empty() {
                 continue;
             }
+            if scopes.len() == MAX_SCOPES {
+                errors.add(
+                    scope_name_id(index),
+                    format!("Enter at most {MAX_SCOPES} permissions. Remove permission {} or one before it", row.number),
+                );
+                break;
+            }
             if name.is_empty() {
                 errors.add(scope_name_id(index), format!("Enter the name of permission {}, such as Mail.Send", row.number));
             } else if name.chars().count() > MAX_SCOPE_NAME_CHARS {
@@ -112,7 +121,7 @@ impl AppRegistrationForm {
                     scope_name_id(index),
                     format!("Permission {} must be {MAX_SCOPE_NAME_CHARS} characters or fewer", row.number),
                 );
-            } else if name.chars().any(char::is_whitespace) {
+            } else if name.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
                 errors.add(
                     scope_name_id(index),
                     format!("Enter permission {} without spaces, as the vendor writes it, such as Mail.Send", row.number),
@@ -222,10 +231,10 @@ impl RequestForm for AppRegistrationForm {
         let report = Validate::validate(&self).err().unwrap_or_default();
         let mut errors = FieldErrors::default();
 
-        add_validator_error(&mut errors, &report, &APPLICATION_NAME, &self.application_name);
-        add_validator_error(&mut errors, &report, &VENDOR, &self.vendor);
-        add_validator_error(&mut errors, &report, &BUSINESS_PURPOSE, &self.business_purpose);
-        if !add_validator_error(&mut errors, &report, &SENDING_ADDRESS, &self.sending_address) {
+        check_text(&mut errors, &report, &APPLICATION_NAME, &self.application_name);
+        check_text(&mut errors, &report, &VENDOR, &self.vendor);
+        check_text(&mut errors, &report, &BUSINESS_PURPOSE, &self.business_purpose);
+        if !check_text(&mut errors, &report, &SENDING_ADDRESS, &self.sending_address) {
             check_email(&mut errors, &SENDING_ADDRESS, &self.sending_address);
             if errors.get(SENDING_ADDRESS.id).is_none()
                 && !is_in_domains(&self.sending_address, &settings.allowed_sender_domains)
@@ -241,11 +250,11 @@ impl RequestForm for AppRegistrationForm {
         }
         let vendor_links = check_links(&mut errors, &self.vendor_link, true);
         let scopes = self.check_scopes(&mut errors);
-        add_validator_error(&mut errors, &report, &REQUESTER_NAME, &self.requester_name);
-        if !add_validator_error(&mut errors, &report, &REQUESTER_EMAIL, &self.requester_email) {
+        check_text(&mut errors, &report, &REQUESTER_NAME, &self.requester_name);
+        if !check_text(&mut errors, &report, &REQUESTER_EMAIL, &self.requester_email) {
             check_email(&mut errors, &REQUESTER_EMAIL, &self.requester_email);
         }
-        add_validator_error(&mut errors, &report, &DEPARTMENT, &self.department);
+        check_text(&mut errors, &report, &DEPARTMENT, &self.department);
 
         if !errors.is_empty() {
             return Err((self, errors));

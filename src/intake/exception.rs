@@ -8,7 +8,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::app_registration::{DEPARTMENT, REQUESTER_EMAIL, REQUESTER_NAME};
-use super::forms::{FieldName, LinkRow, add_validator_error, check_email, check_links, link_rows, trim};
+use super::forms::{FieldName, LinkRow, check_text, check_email, check_links, link_rows, trim};
 use super::request_flow::RequestForm;
 use super::state::{AnswerRow, EXCEPTION_DRAFT_KEY};
 use crate::accounts::User;
@@ -186,27 +186,27 @@ impl RequestForm for ExceptionForm {
         let report = Validate::validate(&self).err().unwrap_or_default();
         let mut errors = FieldErrors::default();
 
-        add_validator_error(&mut errors, &report, &APPLICATION_NAME, &self.application_name);
-        add_validator_error(&mut errors, &report, &APPLICATION_DETAILS, &self.application_details);
-        add_validator_error(&mut errors, &report, &HOSTING_LOCATION, &self.hosting_location);
-        add_validator_error(&mut errors, &report, &AUTHENTICATION_METHOD, &self.authentication_method);
-        add_validator_error(&mut errors, &report, &SENDING_PATTERN, &self.sending_pattern);
-        add_validator_error(&mut errors, &report, &EXPECTED_VOLUME, &self.expected_volume);
-        if !add_validator_error(&mut errors, &report, &SENDING_ADDRESS, &self.sending_address) {
+        check_text(&mut errors, &report, &APPLICATION_NAME, &self.application_name);
+        check_text(&mut errors, &report, &APPLICATION_DETAILS, &self.application_details);
+        check_text(&mut errors, &report, &HOSTING_LOCATION, &self.hosting_location);
+        check_text(&mut errors, &report, &AUTHENTICATION_METHOD, &self.authentication_method);
+        check_text(&mut errors, &report, &SENDING_PATTERN, &self.sending_pattern);
+        check_text(&mut errors, &report, &EXPECTED_VOLUME, &self.expected_volume);
+        if !check_text(&mut errors, &report, &SENDING_ADDRESS, &self.sending_address) {
             check_email(&mut errors, &SENDING_ADDRESS, &self.sending_address);
         }
         let vendor_links = check_links(&mut errors, &self.vendor_link, false);
         let unmet = requirement_lines(&self.unmet_requirements);
-        if !add_validator_error(&mut errors, &report, &UNMET_REQUIREMENTS, &self.unmet_requirements)
+        if !check_text(&mut errors, &report, &UNMET_REQUIREMENTS, &self.unmet_requirements)
             && unmet.len() > MAX_UNMET_LINES
         {
             errors.add(UNMET_REQUIREMENTS.id, format!("List at most {MAX_UNMET_LINES} requirements, one per line"));
         }
-        add_validator_error(&mut errors, &report, &REQUESTER_NAME, &self.requester_name);
-        if !add_validator_error(&mut errors, &report, &REQUESTER_EMAIL, &self.requester_email) {
+        check_text(&mut errors, &report, &REQUESTER_NAME, &self.requester_name);
+        if !check_text(&mut errors, &report, &REQUESTER_EMAIL, &self.requester_email) {
             check_email(&mut errors, &REQUESTER_EMAIL, &self.requester_email);
         }
-        add_validator_error(&mut errors, &report, &DEPARTMENT, &self.department);
+        check_text(&mut errors, &report, &DEPARTMENT, &self.department);
 
         if !errors.is_empty() {
             return Err((self, errors));

@@ -18,6 +18,8 @@ pub struct FieldName {
 }
 
 pub const MAX_LINK_CHARS: usize = 2000;
+/// Most vendor-documentation links one request may carry.
+pub const MAX_LINKS: usize = 20;
 
 /// The message for a field's first `validator` error, if it has one.
 fn describe(name: &FieldName, error: &ValidationError, value: &str) -> String {
@@ -32,19 +34,29 @@ fn describe(name: &FieldName, error: &ValidationError, value: &str) -> String {
     }
 }
 
-/// Adds the `validator` message for one field, and reports whether it had one.
-pub fn add_validator_error(
-    errors: &mut FieldErrors,
-    report: &ValidationErrors,
-    name: &FieldName,
-    value: &str,
-) -> bool {
+/// Whether the text holds a control character other than tab and line
+/// breaks. PostgreSQL cannot store NUL in text, and the others have no place
+/// in a form value.
+pub fn has_control_characters(value: &str) -> bool {
+    value.chars().any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
+}
+
+/// Adds the first message for one text field: its `validator` error, or a
+/// control character. Reports whether the field had a problem.
+pub fn check_text(errors: &mut FieldErrors, report: &ValidationErrors, name: &FieldName, value: &str) -> bool {
     let field_errors = report.field_errors();
-    let Some(first) = field_errors.get(&Cow::Borrowed(name.id)).and_then(|list| list.first()) else {
-        return false;
-    };
-    errors.add(name.id, describe(name, first, value));
-    true
+    if let Some(first) = field_errors.get(&Cow::Borrowed(name.id)).and_then(|list| list.first()) {
+        errors.add(name.id, describe(name, first, value));
+        return true;
+    }
+    if has_control_characters(value) {
+        errors.add(
+            name.id,
+            format!("{} contains a control character, such as a null byte. Remove it and try again", name.title),
+        );
+        return true;
+    }
+    false
 }
 
 /// The stricter email check on top of `validator`'s HTML5 pattern.
@@ -93,9 +105,13 @@ pub fn check_links(errors: &mut FieldErrors, links: &[String], required: bool) -
         if link.is_empty() {
             continue;
         }
+        if kept.len() == MAX_LINKS {
+            errors.add(link_id(index), format!("Enter at most {MAX_LINKS} links. Remove link {} or a link before it", index + 1));
+            break;
+        }
         if link.chars().count() > MAX_LINK_CHARS {
             errors.add(link_id(index), format!("Link {} must be {MAX_LINK_CHARS} characters or fewer", index + 1));
-        } else if !is_http_url(link) {
+        } else if has_control_characters(link) || !is_http_url(link) {
             errors.add(
                 link_id(index),
                 format!("Enter link {} as a full web address that starts with https:// or http://", index + 1),

@@ -19,6 +19,8 @@ struct OutcomePage<'a> {
     answers: Vec<AnswerRow>,
     relay: &'a RelaySettings,
     unmet: Vec<String>,
+    /// Changes the last answer, which is how a user comes back with the vendor's documentation.
+    last_change_url: String,
 }
 
 pub async fn outcome_page(page: Page) -> Result<Response, AppError> {
@@ -29,11 +31,14 @@ pub async fn outcome_page(page: Page) -> Result<Response, AppError> {
         return Ok(Redirect::to(&state::continue_url(&path)).into_response());
     };
     let unmet = if outcome.kind == OutcomeKind::Exception { path.unmet_requirements() } else { Vec::new() };
+    let answers = state::answer_rows(&path);
+    let last_change_url = answers.last().map(|row| row.change_url.clone()).unwrap_or_else(|| "/tree".to_owned());
     render(&OutcomePage {
         chrome: page.chrome(),
         title: &outcome.title,
         kind: outcome.kind.as_str(),
-        answers: state::answer_rows(&path),
+        answers,
+        last_change_url,
         relay: &page.state.settings.relay,
         unmet,
     })

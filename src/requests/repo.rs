@@ -272,10 +272,27 @@ pub struct FullRequest {
     pub history: Vec<StatusEvent>,
 }
 
+/// Whether a string has the shape of a reference, such as IST-AR-2026-000123.
+/// Anything else is not looked up, so a URL cannot pass arbitrary text to SQL.
+pub fn is_reference(value: &str) -> bool {
+    let parts: Vec<&str> = value.split('-').collect();
+    let digits = |part: &str, min: usize| part.len() >= min && part.bytes().all(|byte| byte.is_ascii_digit());
+    parts.len() == 4
+        && parts[0] == "IST"
+        && matches!(parts[1], "AR" | "EX")
+        && parts[2].len() == 4
+        && digits(parts[2], 4)
+        && digits(parts[3], 6)
+        && parts[3].len() <= 19
+}
+
 pub async fn find_by_reference(
     conn: &mut PgConnection,
     reference: &str,
 ) -> Result<Option<FullRequest>, sqlx::Error> {
+    if !is_reference(reference) {
+        return Ok(None);
+    }
     let request: Option<RequestDetail> = sqlx::query_as(
         "SELECT id, reference, kind, status, requester_id, requester_name, requester_email, department,
                 application_name, vendor, business_purpose, sending_address, application_details,
@@ -312,4 +329,23 @@ pub async fn find_by_reference(
     .await?;
 
     Ok(Some(FullRequest { request, vendor_links, scopes, history }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_format_matches_is_reference() {
+        let reference = format_reference(RequestKind::ExceptionReview, 2026, RequestId(42));
+        assert_eq!(reference, "IST-EX-2026-000042");
+        assert!(is_reference(&reference));
+    }
+
+    #[test]
+    fn is_reference_rejects_other_text() {
+        for value in ["", "IST-AR-2026-12", "IST-XX-2026-000001", "IST-AR-26-000001", "IST-AR-2026-00000a", "IST-AR-2026-000001\0"] {
+            assert!(!is_reference(value), "{value:?}");
+        }
+    }
 }

@@ -205,3 +205,23 @@ async fn templates_have_no_inline_script_or_style(pool: PgPool) {
         assert!(page.select_all("[style]").is_empty(), "{path}");
     }
 }
+
+#[sqlx::test]
+async fn malformed_reference_is_not_found(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Reviewer).await;
+    for path in ["/review/%00", "/review/IST-AR-2026-000001%00", "/requests/'%20OR%201=1", "/review/IST-AR-2026-999999"] {
+        let page = reviewer.get(path).await;
+        assert_eq!(page.status, 404, "{path}");
+    }
+}
+
+#[sqlx::test]
+async fn sign_in_with_null_byte_fails_cleanly(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.browser();
+    browser.get("/sign-in").await;
+    let page = browser.post("/sign-in", &[("email", "dana\u{0}@uwaterloo.ca"), ("password", "whatever it is")]).await;
+    assert_eq!(page.status, 422);
+    assert_eq!(page.error_summary().len(), 1);
+}

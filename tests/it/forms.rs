@@ -264,3 +264,81 @@ async fn exception_links_are_optional(pool: PgPool) {
     let page = browser.post("/requests/new/exception", &fields).await;
     assert_eq!(page.path, "/requests/new/exception/check");
 }
+
+#[sqlx::test]
+async fn control_characters_are_rejected_by_name(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.add_user("dana.lee@uwaterloo.ca", "Dana Lee", Role::Requester).await;
+    let cases: Vec<(&str, &'static str, &str, &str)> = vec![
+        (
+            "vendor",
+            "Acme\u{0}Software",
+            "vendor",
+            "Vendor contains a control character, such as a null byte. Remove it and try again",
+        ),
+        (
+            "vendor_link",
+            "https://acme.example/\u{0}docs",
+            "vendor_link_0",
+            "Enter link 1 as a full web address that starts with https:// or http://",
+        ),
+        (
+            "scope_name",
+            "Mail.Send\u{0}",
+            "scope_name_0",
+            "Enter permission 1 without spaces, as the vendor writes it, such as Mail.Send",
+        ),
+    ];
+    for (field, value, error_id, message) in cases {
+        let fields = with_field(&valid_app_registration(), field, Some(value));
+        let mut browser = requester(&app).await;
+        let page = fill_app_registration(&mut browser, &fields).await;
+        assert_eq!(page.status, 422, "{field}");
+        assert_eq!(page.error_summary(), vec![(format!("#{error_id}"), message.to_owned())], "{field}");
+    }
+}
+
+#[sqlx::test]
+async fn overlong_purpose_names_the_limit(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.add_user("dana.lee@uwaterloo.ca", "Dana Lee", Role::Requester).await;
+    let long = "x".repeat(4001);
+    let long: &'static str = Box::leak(long.into_boxed_str());
+    let fields = with_field(&valid_app_registration(), "business_purpose", Some(long));
+    let mut browser = requester(&app).await;
+    let page = fill_app_registration(&mut browser, &fields).await;
+    assert_eq!(
+        page.error_summary(),
+        vec![("#business_purpose".to_owned(), "Business purpose must be 4000 characters or fewer".to_owned())]
+    );
+    assert_eq!(page.text("#business_purpose").len(), 4001);
+}
+
+#[sqlx::test]
+async fn too_many_links_are_refused_not_dropped(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.add_user("dana.lee@uwaterloo.ca", "Dana Lee", Role::Requester).await;
+    let mut fields: Vec<(&str, &str)> =
+        valid_app_registration().into_iter().filter(|(name, _)| *name != "vendor_link").collect();
+    for _ in 0..21 {
+        fields.push(("vendor_link", "https://acme.example/docs"));
+    }
+    let mut browser = requester(&app).await;
+    let page = fill_app_registration(&mut browser, &fields).await;
+    assert_eq!(
+        page.error_summary(),
+        vec![("#vendor_link_20".to_owned(), "Enter at most 20 links. Remove link 21 or a link before it".to_owned())]
+    );
+    assert_eq!(page.select_all("input[name=vendor_link]").len(), 21);
+}
+
+#[sqlx::test]
+async fn vendor_checklist_links_back_to_request(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.browser();
+    let checklist = browser.answer_all(&[("hosting", "external"), ("vendor_documentation", "no")]).await;
+    let change = checklist.attr("a[href='/tree/vendor_documentation?change=1']", "href");
+    assert_eq!(change.as_deref(), Some("/tree/vendor_documentation?change=1"));
+    let outcome = browser.post("/tree/vendor_documentation", &[("answer", "yes"), ("change", "1")]).await;
+    assert_eq!(outcome.h1(), "Request a Microsoft 365 application registration");
+}
