@@ -20,8 +20,8 @@ use crate::intake::exception::ExceptionForm;
 use crate::intake::request_flow;
 use crate::{accounts, intake, review, web};
 
-/// Shared by every handler; cheap to clone. It holds no per-user state, so
-/// several instances can serve one database.
+/// State shared by every handler, cheap to clone. It contains no per-user
+/// state, so several instances can serve one database.
 #[derive(Clone)]
 pub struct AppState {
     pub db: PgPool,
@@ -38,7 +38,7 @@ impl AppState {
 /// Idle sessions end after this long.
 const SESSION_IDLE_LIMIT: time::Duration = time::Duration::hours(8);
 
-/// The session store on the `sessions` table that the migrations create.
+/// Builds the session store on the `sessions` table that the migrations create.
 pub fn session_store(db: PgPool) -> PostgresStore {
     PostgresStore::new(db)
         .with_schema_name("public")

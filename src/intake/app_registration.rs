@@ -50,7 +50,7 @@ pub struct AppRegistrationForm {
     #[serde(default)]
     #[validate(length(min = 1, max = 200))]
     pub department: String,
-    /// Which submit button was pressed: empty for "Continue".
+    /// Name of the submit button pressed; empty for "Continue".
     #[serde(default)]
     pub action: String,
 }

@@ -8,7 +8,7 @@ use validator::{ValidationError, ValidationErrors};
 use crate::requests::validation::{is_email, is_http_url};
 use crate::web::form::FieldErrors;
 
-/// How a field is named in error messages.
+/// Field names used in error messages.
 pub struct FieldName {
     pub id: &'static str,
     /// Used after "Enter", as in "Enter the application name".
@@ -21,7 +21,7 @@ pub const MAX_LINK_CHARS: usize = 2000;
 /// Most vendor-documentation links one request may carry.
 pub const MAX_LINKS: usize = 20;
 
-/// The message for a field's first `validator` error, if it has one.
+/// Builds the message for a field's first `validator` error.
 fn describe(name: &FieldName, error: &ValidationError, value: &str) -> String {
     match error.code.as_ref() {
         "email" => format!("Enter {} in the correct format, like name@uwaterloo.ca", name.noun),
@@ -34,8 +34,8 @@ fn describe(name: &FieldName, error: &ValidationError, value: &str) -> String {
     }
 }
 
-/// Whether the text holds a control character other than tab and line
-/// breaks. PostgreSQL cannot store NUL in text, and the others have no place
+/// Checks whether the text contains a control character other than tab and
+/// line breaks. PostgreSQL cannot store NUL in text, and the others have no place
 /// in a form value.
 pub fn has_control_characters(value: &str) -> bool {
     value.chars().any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
@@ -59,7 +59,7 @@ pub fn check_text(errors: &mut FieldErrors, report: &ValidationErrors, name: &Fi
     false
 }
 
-/// The stricter email check on top of `validator`'s HTML5 pattern.
+/// Applies the stricter email check on top of `validator`'s HTML5 pattern.
 pub fn check_email(errors: &mut FieldErrors, name: &FieldName, value: &str) {
     if !value.is_empty() && !is_email(value) {
         errors.add(name.id, format!("Enter {} in the correct format, like name@uwaterloo.ca", name.noun));
@@ -84,7 +84,7 @@ pub fn link_id(index: usize) -> String {
     format!("vendor_link_{index}")
 }
 
-/// The rendered link inputs: every submitted value, blanks included, and at least one.
+/// Builds the rendered link inputs: every submitted value, blanks included, and at least one.
 pub fn link_rows(links: &[String]) -> Vec<LinkRow> {
     let mut values: Vec<String> = links.to_vec();
     if values.is_empty() {

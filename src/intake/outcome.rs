@@ -19,7 +19,7 @@ struct OutcomePage<'a> {
     answers: Vec<AnswerRow>,
     relay: &'a RelaySettings,
     unmet: Vec<String>,
-    /// Changes the last answer, which is how a user comes back with the vendor's documentation.
+    /// Link that reopens the last question, where a user who now has the vendor's documentation changes the answer.
     last_change_url: String,
 }
 

@@ -29,7 +29,7 @@ pub enum SubmitError {
     Database(#[from] sqlx::Error),
 }
 
-/// What gets stored besides the request's own fields.
+/// Data stored with a request besides its own fields.
 pub struct SubmitContext<'a> {
     pub requester: UserId,
     pub answers: &'a [StoredAnswer],
@@ -53,7 +53,7 @@ async fn find_by_submission_key(
         .await
 }
 
-/// The reference of the request this user already created with this key.
+/// Returns the reference of the request this user already created with this key.
 pub async fn find_submitted(
     conn: &mut PgConnection,
     requester: UserId,
@@ -211,7 +211,7 @@ pub async fn list_for_requester(
     sqlx::query_as(&sql).bind(requester).fetch_all(conn).await
 }
 
-/// The newest requests, newest first, and how many there are in all.
+/// Lists the newest requests, newest first, and counts all requests.
 pub async fn list_queue(
     conn: &mut PgConnection,
     limit: i64,
@@ -272,7 +272,7 @@ pub struct FullRequest {
     pub history: Vec<StatusEvent>,
 }
 
-/// Whether a string has the shape of a reference, such as IST-AR-2026-000123.
+/// Checks that a string has the shape of a reference, such as IST-AR-2026-000123.
 /// Anything else is not looked up, so a URL cannot pass arbitrary text to SQL.
 pub fn is_reference(value: &str) -> bool {
     let parts: Vec<&str> = value.split('-').collect();

@@ -74,7 +74,7 @@ fn unreachable_database_is_named_without_password() {
     assert!(!stderr.contains("hunter2"), "{stderr}");
 }
 
-/// The URL of the test's own database, for running the binary against it.
+/// Builds the URL of the test's own database, for running the binary against it.
 async fn database_url(pool: &PgPool) -> String {
     let name: String = sqlx::query_scalar("SELECT current_database()").fetch_one(pool).await.unwrap();
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for tests");

@@ -53,7 +53,7 @@ impl TestApp {
         .expect("create user")
     }
 
-    /// A signed-in browser for a new user with this role.
+    /// Creates a user with this role and returns a browser signed in as them.
     pub async fn signed_in(&self, email: &str, role: Role) -> Browser {
         self.add_user(email, "Test Person", role).await;
         let mut browser = self.browser();
@@ -99,12 +99,12 @@ impl Page {
         all[0].clone()
     }
 
-    /// The page's text, with a space between elements.
+    /// Returns the page's text, with a space between elements.
     pub fn body_text(&self) -> String {
         normalize(&self.html.root_element().text().collect::<Vec<_>>().join(" "))
     }
 
-    /// The error summary's links as (href, message).
+    /// Returns the error summary's links as (href, message).
     pub fn error_summary(&self) -> Vec<(String, String)> {
         self.select_all(".error-summary a")
             .iter()
@@ -143,7 +143,7 @@ impl Browser {
         self.page(response).await
     }
 
-    /// The raw response, without following redirects.
+    /// Sends a GET without following redirects.
     pub async fn get_raw(&self, path: &str) -> reqwest::Response {
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         client.get(format!("{}{path}", self.base)).send().await.unwrap()
@@ -240,7 +240,7 @@ pub fn valid_exception() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-/// The form's text inputs and textareas by id, as the page shows them.
+/// Collects the form's text inputs and textareas by id, as the page shows them.
 pub fn form_values(page: &Page) -> HashMap<String, String> {
     let mut values = HashMap::new();
     for input in page.select_all("form input[id]") {
@@ -262,13 +262,13 @@ pub async fn fill_app_registration(browser: &mut Browser, fields: &[(&str, &str)
     browser.post("/requests/new/app-registration", fields).await
 }
 
-/// The submission key on a check page.
+/// Reads the submission key from a check page.
 pub fn submission_key(page: &Page) -> String {
     page.attr("input[name=submission_key]", "value").expect("a submission key on the check page")
 }
 
 impl Browser {
-    /// A second browser tab: the same cookies, its own connection.
+    /// Opens a second browser tab: the same cookies, its own connection.
     pub fn clone_session(&self) -> Browser {
         Browser { client: self.client.clone(), base: self.base.clone(), csrf_token: self.csrf_token.clone() }
     }
