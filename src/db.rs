@@ -27,7 +27,12 @@ pub async fn connect_and_migrate(database_url: &str) -> Result<PgPool, StartupEr
 
     let exists = Postgres::database_exists(database_url).await.map_err(unreachable)?;
     if !exists {
-        Postgres::create_database(database_url).await.map_err(unreachable)?;
+        Postgres::create_database(database_url).await.map_err(|err| {
+            StartupError(format!(
+                "creating the database at {shown_url} failed: {err}. Create it by hand, or connect as a \
+                 role that has the CREATEDB privilege."
+            ))
+        })?;
         tracing::info!(database = %shown_url, "created database {shown_url}");
     }
 

@@ -28,9 +28,14 @@ impl MakeSpan<Body> for RequestSpan {
     }
 }
 
-pub fn layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RequestSpan, (), DefaultOnResponse> {
+/// Builds the request-logging layer. Failures are not logged again here,
+/// because `AppError` already logs each internal error once.
+pub fn layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RequestSpan, (), DefaultOnResponse, (), (), ()> {
     TraceLayer::new_for_http()
         .make_span_with(RequestSpan)
         .on_request(())
+        .on_body_chunk(())
+        .on_eos(())
+        .on_failure(())
         .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis))
 }
