@@ -113,7 +113,8 @@ async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> 
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .map_err(|err| format!("cannot listen on {}: {err}. Choose another address with --bind or BIND_ADDR", args.bind))?;
-    tracing::info!(address = %args.bind, "serving on http://{}", args.bind);
+    let address = listener.local_addr().map_err(|err| format!("cannot read the listening address: {err}"))?;
+    tracing::info!(address = %address, "serving on http://{address}");
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await

@@ -121,3 +121,67 @@ async fn user_add_rejects_short_password(pool: PgPool) {
     assert!(!output.status.success());
     assert!(stderr.contains("the password is too short: use at least 12 characters"), "{stderr}");
 }
+
+/// Builds a URL for a database name no other test uses.
+fn fresh_database_url(prefix: &str) -> (String, String) {
+    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL is set for tests");
+    let mut url = url::Url::parse(&base).unwrap();
+    url.set_path(&name);
+    (name, url.to_string())
+}
+
+async fn drop_database(pool: &PgPool, name: &str) {
+    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(pool).await.unwrap();
+}
+
+#[sqlx::test]
+async fn migrate_creates_missing_database(pool: PgPool) {
+    let (name, url) = fresh_database_url("ist_intake_cli_migrate");
+    let output = binary().arg("migrate").env("DATABASE_URL", &url).output().unwrap();
+    let created: Option<String> = sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname = $1")
+        .bind(&name)
+        .fetch_optional(&pool)
+        .await
+        .unwrap();
+    drop_database(&pool, &name).await;
+
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "migrations applied\n");
+    assert_eq!(created.as_deref(), Some(name.as_str()));
+}
+
+#[sqlx::test]
+async fn serve_logs_address_and_each_request(pool: PgPool) {
+    use std::io::{BufRead, BufReader};
+
+    let (name, url) = fresh_database_url("ist_intake_cli_serve");
+    let mut child = binary()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+
+    let address = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| line.split("serving on ").nth(1).map(|rest| rest.split_whitespace().next().unwrap().to_owned()))
+        .expect("a line naming the address");
+    let response = reqwest::get(format!("{address}/tree/hosting")).await.unwrap();
+    let status = response.status();
+    let request_line = lines.map_while(Result::ok).find(|line| line.contains("finished processing request"));
+
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop_database(&pool, &name).await;
+
+    assert_eq!(status, 200);
+    let request_line = request_line.expect("a log line for the request");
+    for part in ["method=GET", "path=/tree/hosting", "status=200", "latency="] {
+        assert!(request_line.contains(part), "{part} missing from {request_line}");
+    }
+}
