@@ -47,7 +47,7 @@ impl Default for Settings {
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// PostgreSQL connection URL; the database is created if it does not exist.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
     pub database_url: String,
 }
 
@@ -157,17 +157,26 @@ impl ServeArgs {
     }
 }
 
-/// The URL with any password replaced, safe for logs and error messages.
+/// Replaces any password in a connection URL, in the user-info part or in
+/// a `password` query parameter, so the URL is safe for logs and messages.
 pub fn redact_url(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                let _ = parsed.set_password(Some("***"));
-            }
-            parsed.to_string()
-        }
-        Err(_) => "(a DATABASE_URL that is not a valid URL)".to_owned(),
+    let Ok(mut parsed) = Url::parse(url) else {
+        return "(a DATABASE_URL that is not a valid URL)".to_owned();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
     }
+    if parsed.query_pairs().any(|(name, _)| name.eq_ignore_ascii_case("password")) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(name, value)| {
+                let value = if name.eq_ignore_ascii_case("password") { "***".to_owned() } else { value.into_owned() };
+                (name.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 #[cfg(test)]
@@ -179,6 +188,14 @@ mod tests {
         assert_eq!(
             redact_url("postgres://app:hunter2@db.example:5432/intake"),
             "postgres://app:***@db.example:5432/intake"
+        );
+    }
+
+    #[test]
+    fn redact_url_hides_query_password() {
+        assert_eq!(
+            redact_url("postgres://db.example/intake?user=app&password=hunter2"),
+            "postgres://db.example/intake?user=app&password=***"
         );
     }
 

@@ -38,9 +38,15 @@ pub struct SignInForm {
 }
 
 /// Accepts only a path on this site, so the redirect after sign-in cannot
-/// send the user to another host.
+/// send the user to another host. Browsers drop tabs and line breaks from
+/// URLs, which would turn `/<TAB>/host` into `//host`, so any whitespace or
+/// control character is rejected too.
 fn safe_next(next: &str) -> Option<&str> {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    let mut chars = next.chars();
+    let local = chars.next() == Some('/')
+        && !matches!(chars.next(), Some('/' | '\\'))
+        && !next.contains('\\')
+        && !next.chars().any(|ch| ch.is_whitespace() || ch.is_control());
     local.then_some(next)
 }
 
@@ -117,7 +123,7 @@ mod tests {
 
     #[test]
     fn safe_next_rejects_other_hosts() {
-        for next in ["//evil.example/", "https://evil.example/", "/\\evil.example", ""] {
+        for next in ["//evil.example/", "https://evil.example/", "/\\evil.example", "", "/\t/evil.example/", "/\n/evil.example", "/\0"] {
             assert_eq!(safe_next(next), None, "{next}");
         }
     }

@@ -153,6 +153,9 @@ struct FormPage<'a> {
     links: Vec<LinkRow>,
     scopes: Vec<ScopeRow>,
     errors: FieldErrors,
+    notice: Option<&'a str>,
+    /// Hint for the sending address, with an example in an allowed domain.
+    sender_hint: String,
 }
 
 #[derive(Template)]
@@ -278,9 +281,26 @@ impl RequestForm for AppRegistrationForm {
         NewRequest::AppRegistration(details)
     }
 
-    fn render_form(&self, chrome: Chrome, errors: FieldErrors) -> Result<String, askama::Error> {
-        FormPage { chrome, form: self, links: link_rows(&self.vendor_link), scopes: self.scope_rows(), errors }
-            .render()
+    fn render_form(
+        &self,
+        chrome: Chrome,
+        settings: &Settings,
+        errors: FieldErrors,
+        notice: Option<&str>,
+    ) -> Result<String, askama::Error> {
+        FormPage {
+            chrome,
+            form: self,
+            links: link_rows(&self.vendor_link),
+            scopes: self.scope_rows(),
+            errors,
+            notice,
+            sender_hint: format!(
+                "The From address, a university mailbox such as bookings@{}.",
+                settings.allowed_sender_domains.first().map_or("uwaterloo.ca", String::as_str)
+            ),
+        }
+        .render()
     }
 
     fn render_check(

@@ -101,6 +101,7 @@ struct FormPage<'a> {
     form: &'a ExceptionForm,
     links: Vec<LinkRow>,
     errors: FieldErrors,
+    notice: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -120,20 +121,22 @@ impl RequestForm for ExceptionForm {
     const URL: &'static str = "/requests/new/exception";
 
     fn prefill(user: &User, path: &Path<'_>) -> Self {
-        let hosting_location = path
-            .steps
-            .iter()
-            .find(|step| step.question.fills == Some(PrefillField::HostingLocation))
-            .map(|step| step.answer.label.clone())
-            .unwrap_or_default();
-        ExceptionForm {
-            hosting_location,
-            unmet_requirements: path.unmet_requirements().join("\n"),
+        let mut form = ExceptionForm {
             requester_name: user.display_name.clone(),
             requester_email: user.email.clone(),
             department: user.department.clone().unwrap_or_default(),
             ..Default::default()
+        };
+        form.refresh_from_path(path);
+        form
+    }
+
+    fn refresh_from_path(&mut self, path: &Path<'_>) {
+        let hosting = path.steps.iter().find(|step| step.question.fills == Some(PrefillField::HostingLocation));
+        if let Some(step) = hosting {
+            self.hosting_location = step.answer.label.clone();
         }
+        self.unmet_requirements = path.unmet_requirements().join("\n");
     }
 
     fn from_details(details: &ExceptionDetails) -> Self {
@@ -233,8 +236,14 @@ impl RequestForm for ExceptionForm {
         NewRequest::Exception(details)
     }
 
-    fn render_form(&self, chrome: Chrome, errors: FieldErrors) -> Result<String, askama::Error> {
-        FormPage { chrome, form: self, links: link_rows(&self.vendor_link), errors }.render()
+    fn render_form(
+        &self,
+        chrome: Chrome,
+        _settings: &Settings,
+        errors: FieldErrors,
+        notice: Option<&str>,
+    ) -> Result<String, askama::Error> {
+        FormPage { chrome, form: self, links: link_rows(&self.vendor_link), errors, notice }.render()
     }
 
     fn render_check(

@@ -33,12 +33,20 @@ pub trait RequestForm: Sized + DeserializeOwned + Send + 'static {
     /// A new form, pre-filled from the account and the tree's answers.
     fn prefill(user: &User, path: &Path<'_>) -> Self;
     fn from_details(details: &Self::Details) -> Self;
+    /// Refills the fields that come from the tree after its answers changed.
+    fn refresh_from_path(&mut self, _path: &Path<'_>) {}
     /// Applies an "add another" button; returns false when `action` is not one.
     fn add_row(&mut self, action: &str) -> bool;
     fn action(&self) -> &str;
     fn validate(self, settings: &Settings) -> Result<Self::Details, (Self, FieldErrors)>;
     fn into_request(details: Self::Details) -> NewRequest;
-    fn render_form(&self, chrome: Chrome, errors: FieldErrors) -> Result<String, askama::Error>;
+    fn render_form(
+        &self,
+        chrome: Chrome,
+        settings: &Settings,
+        errors: FieldErrors,
+        notice: Option<&str>,
+    ) -> Result<String, askama::Error>;
     fn render_check(
         chrome: Chrome,
         details: &Self::Details,
@@ -63,19 +71,30 @@ fn check_url<F: RequestForm>() -> String {
     format!("{}/check", F::URL)
 }
 
+/// Shown on the form when the tree answers changed after it was filled in.
+const ANSWERS_CHANGED: &str =
+    "Your answers to the questions changed since you filled in this form, so the fields that come from them were filled in again. Check them before you continue.";
+
 pub async fn form_page<F: RequestForm>(signed: SignedIn) -> Result<Response, AppError> {
     if let Err(redirect) = require_outcome::<F>(&signed).await? {
         return Ok(redirect);
     }
     let session = &signed.page.session;
+    let answers = state::load_answers(session).await?;
+    let path = answers.path(&signed.page.state.policy);
+    let mut notice = None;
     let form = match state::load_draft::<F::Details>(session, F::DRAFT_KEY).await? {
-        Some(draft) => F::from_details(&draft.details),
-        None => {
-            let answers = state::load_answers(session).await?;
-            F::prefill(&signed.user, &answers.path(&signed.page.state.policy))
+        Some(draft) => {
+            let mut form = F::from_details(&draft.details);
+            if draft.answers != state::stored_answers(&path) {
+                form.refresh_from_path(&path);
+                notice = Some(ANSWERS_CHANGED);
+            }
+            form
         }
+        None => F::prefill(&signed.user, &path),
     };
-    Ok(Html(form.render_form(signed.page.chrome(), FieldErrors::default())?).into_response())
+    Ok(Html(form.render_form(signed.page.chrome(), &signed.page.state.settings, FieldErrors::default(), notice)?).into_response())
 }
 
 pub async fn save_form<F: RequestForm>(
@@ -87,16 +106,18 @@ pub async fn save_form<F: RequestForm>(
     }
     let action = form.action().to_owned();
     if form.add_row(&action) {
-        return Ok(Html(form.render_form(signed.page.chrome(), FieldErrors::default())?).into_response());
+        return Ok(Html(form.render_form(signed.page.chrome(), &signed.page.state.settings, FieldErrors::default(), None)?).into_response());
     }
     match form.validate(&signed.page.state.settings) {
         Ok(details) => {
-            let draft = Draft { details, submission_key: Uuid::new_v4() };
+            let tree = state::load_answers(&signed.page.session).await?;
+            let answers = state::stored_answers(&tree.path(&signed.page.state.policy));
+            let draft = Draft { details, submission_key: Uuid::new_v4(), answers };
             state::save_draft(&signed.page.session, F::DRAFT_KEY, &draft).await?;
             Ok(Redirect::to(&check_url::<F>()).into_response())
         }
         Err((form, errors)) => {
-            let html = form.render_form(signed.page.chrome(), errors)?;
+            let html = form.render_form(signed.page.chrome(), &signed.page.state.settings, errors, None)?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }
     }
@@ -107,11 +128,13 @@ pub async fn check_page<F: RequestForm>(signed: SignedIn) -> Result<Response, Ap
         return Ok(redirect);
     }
     let session = &signed.page.session;
-    let Some(draft) = state::load_draft::<F::Details>(session, F::DRAFT_KEY).await? else {
+    let answers = state::load_answers(session).await?;
+    let path = answers.path(&signed.page.state.policy);
+    let draft = state::load_draft::<F::Details>(session, F::DRAFT_KEY).await?;
+    let Some(draft) = draft.filter(|draft| draft.answers == state::stored_answers(&path)) else {
         return Ok(Redirect::to(F::URL).into_response());
     };
-    let answers = state::load_answers(session).await?;
-    let rows = state::answer_rows(&answers.path(&signed.page.state.policy));
+    let rows = state::answer_rows(&path);
     let html = F::render_check(signed.page.chrome(), &draft.details, draft.submission_key, rows)?;
     Ok(Html(html).into_response())
 }
@@ -143,12 +166,13 @@ pub async fn submit<F: RequestForm>(signed: SignedIn, Form(form): Form<SubmitFor
     let answers = state::load_answers(session).await?;
     let path = answers.path(&state.policy);
     let reaches = path.outcome().is_some_and(|outcome| outcome.kind == F::OUTCOME);
-    let Some(draft) = draft.filter(|draft| draft.submission_key == key && reaches) else {
+    let stored_answers = state::stored_answers(&path);
+    let current = |draft: &Draft<F::Details>| draft.submission_key == key && draft.answers == stored_answers;
+    let Some(draft) = draft.filter(|draft| reaches && current(draft)) else {
         // A stale check page: show the current one, which redirects further if needed.
         return Ok(Redirect::to(&check_url::<F>()).into_response());
     };
 
-    let stored_answers = state::stored_answers(&path);
     let context = SubmitContext {
         requester: signed.user.id,
         answers: &stored_answers,
@@ -164,10 +188,12 @@ pub async fn submit<F: RequestForm>(signed: SignedIn, Form(form): Form<SubmitFor
             return Err(AppError::NotFound);
         }
     };
-    tx.commit().await?;
-
     if submission.created {
+        tx.commit().await?;
         tracing::info!(reference = %submission.reference, user_id = signed.user.id.0, "request {} submitted", submission.reference);
+    } else {
+        // A concurrent submit with the same key won; undo this attempt's reference number.
+        tx.rollback().await?;
     }
     state::remove_draft(session, F::DRAFT_KEY).await?;
     state::clear(session).await?;

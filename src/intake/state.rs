@@ -37,6 +37,10 @@ pub async fn clear(session: &Session) -> Result<(), AppError> {
 pub struct Draft<T> {
     pub details: T,
     pub submission_key: Uuid,
+    /// The tree answers the form was filled in against. When they change,
+    /// the draft goes back to the form, because fields pre-filled from the
+    /// answers may no longer match them.
+    pub answers: Vec<StoredAnswer>,
 }
 
 pub async fn load_draft<T: DeserializeOwned>(session: &Session, key: &str) -> Result<Option<Draft<T>>, AppError> {

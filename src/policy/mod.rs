@@ -332,16 +332,21 @@ impl Policy {
             id: &'a str,
             marks: &mut HashMap<&'a str, Mark>,
         ) -> Result<(), PolicyError> {
-            match marks.get(id) {
-                Some(Mark::Done) => return Ok(()),
-                Some(Mark::InProgress) => {
-                    return Err(node_error(id, "the answers lead back to this question, which makes a cycle"));
-                }
-                None => {}
+            if marks.get(id) == Some(&Mark::Done) {
+                return Ok(());
             }
             if let Some(question) = policy.questions.get(id) {
                 marks.insert(id, Mark::InProgress);
                 for answer in &question.answers {
+                    if marks.get(answer.next.as_str()) == Some(&Mark::InProgress) {
+                        return Err(node_error(
+                            id,
+                            format!(
+                                "answer `{}` leads back to `{}`, an earlier question on the same path, which makes a cycle",
+                                answer.id, answer.next
+                            ),
+                        ));
+                    }
                     visit(policy, &answer.next, marks)?;
                 }
             }
@@ -434,15 +439,23 @@ fn build_outcome(raw: RawOutcome) -> Result<Outcome, PolicyError> {
     Ok(Outcome { id: raw.id, kind, title: raw.title })
 }
 
+/// Paths under /tree/ that the service routes itself, so no question may use them.
+const RESERVED_IDS: [&str; 2] = ["outcome", "restart"];
+
 /// Node ids appear in URLs, so they are limited to lowercase ASCII, digits and `_`.
 fn check_id(id: &str) -> Result<(), PolicyError> {
     let valid = !id.is_empty()
         && id.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_');
-    if valid {
-        Ok(())
-    } else {
-        Err(node_error(id, "a node id may contain only lowercase letters, digits and `_`"))
+    if !valid {
+        return Err(node_error(id, "a node id may contain only lowercase letters, digits and `_`"));
     }
+    if RESERVED_IDS.contains(&id) {
+        return Err(node_error(
+            id,
+            format!("the id is reserved for the service's own pages ({}); rename the node", RESERVED_IDS.join(", ")),
+        ));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

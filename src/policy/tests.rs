@@ -81,7 +81,8 @@ label = "On"
 next = "done"
 "#;
     let (node, fault) = node_fault(&with_b);
-    assert_eq!(node, "a");
+    assert_eq!(node, "b");
+    assert!(fault.contains("answer `back` leads back to `a`"), "{fault}");
     assert!(fault.contains("cycle"), "{fault}");
 }
 
@@ -169,4 +170,12 @@ fn mermaid_lists_every_edge() {
     assert!(graph.starts_with("flowchart TD\n"));
     assert!(graph.contains("a -- \"Yes\" --> done"), "{graph}");
     assert!(graph.contains("a -- \"No\" --> help"), "{graph}");
+}
+
+#[test]
+fn reserved_id_is_rejected() {
+    let broken = SMALL.replace("id = \"a\"", "id = \"outcome\"").replace("start = \"a\"", "start = \"outcome\"");
+    let (node, fault) = node_fault(&broken);
+    assert_eq!(node, "outcome");
+    assert!(fault.contains("reserved"), "{fault}");
 }

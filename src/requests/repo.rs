@@ -39,8 +39,10 @@ pub struct SubmitContext<'a> {
     pub year: i32,
 }
 
-pub fn format_reference(kind: RequestKind, year: i32, id: RequestId) -> String {
-    format!("IST-{}-{year:04}-{:06}", kind.reference_code(), id.0)
+/// Builds a reference such as IST-AR-2026-000123 from a request's kind,
+/// year and number within that kind and year.
+pub fn format_reference(kind: RequestKind, year: i32, number: i32) -> String {
+    format!("IST-{}-{year:04}-{number:06}", kind.reference_code())
 }
 
 async fn find_by_submission_key(
@@ -65,7 +67,8 @@ pub async fn find_submitted(
 
 /// Stores a new request with its scopes, links and first history event.
 /// A second call with the same submission key creates nothing and returns
-/// the first request's reference, even when both calls race.
+/// the first request's reference, even when both calls race; the caller
+/// should then roll back, which returns the reference number it took.
 pub async fn insert_request(
     conn: &mut PgConnection,
     request: &NewRequest,
@@ -75,11 +78,20 @@ pub async fn insert_request(
         return existing_submission(reference, owner, &context);
     }
 
-    let id: RequestId = sqlx::query_scalar("SELECT nextval(pg_get_serial_sequence('requests', 'id'))")
-        .fetch_one(&mut *conn)
-        .await?;
     let kind = request.kind();
-    let reference = format_reference(kind, context.year, id);
+    // The counter row stays locked until the caller's transaction ends, so
+    // concurrent submits of one kind take numbers one after another, and a
+    // rolled-back submit leaves no gap.
+    let number: i32 = sqlx::query_scalar(
+        "INSERT INTO request_reference_counters (kind, year, last_number) VALUES ($1, $2, 1)
+         ON CONFLICT (kind, year) DO UPDATE SET last_number = request_reference_counters.last_number + 1
+         RETURNING last_number",
+    )
+    .bind(kind)
+    .bind(context.year)
+    .fetch_one(&mut *conn)
+    .await?;
+    let reference = format_reference(kind, context.year, number);
 
     let empty = Vec::new();
     let (requester, vendor_links, scopes) = match request {
@@ -88,15 +100,14 @@ pub async fn insert_request(
     };
     let insert = sqlx::query_scalar::<_, RequestId>(
         "INSERT INTO requests (
-             id, reference, kind, requester_id, requester_name, requester_email, department,
+             reference, kind, requester_id, requester_name, requester_email, department,
              application_name, vendor, business_purpose, sending_address, application_details,
              hosting_location, authentication_method, sending_pattern, expected_volume,
              unmet_requirements, tree_answers, policy_version, submission_key)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
          ON CONFLICT (submission_key) DO NOTHING
          RETURNING id",
     )
-    .bind(id)
     .bind(&reference)
     .bind(kind)
     .bind(context.requester)
@@ -337,7 +348,7 @@ mod tests {
 
     #[test]
     fn reference_format_matches_is_reference() {
-        let reference = format_reference(RequestKind::ExceptionReview, 2026, RequestId(42));
+        let reference = format_reference(RequestKind::ExceptionReview, 2026, 42);
         assert_eq!(reference, "IST-EX-2026-000042");
         assert!(is_reference(&reference));
     }

@@ -106,14 +106,26 @@ async fn app_registration_is_stored_with_every_field(pool: PgPool) {
 }
 
 #[sqlx::test]
-async fn reference_is_human_readable(pool: PgPool) {
+async fn references_count_per_kind_and_year(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let mut browser = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
-    let check = fill_app_registration(&mut browser, &valid_app_registration()).await;
-    browser.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await;
-    let stored = only_request(&app).await;
+    let mut references = Vec::new();
+    for _ in 0..2 {
+        let check = fill_app_registration(&mut browser, &valid_app_registration()).await;
+        let page =
+            browser.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await;
+        references.push(page.text(".reference"));
+    }
+    browser.answer_all(TO_EXCEPTION).await;
+    let check = browser.post("/requests/new/exception", &valid_exception()).await;
+    let page = browser.post("/requests/new/exception/submit", &[("submission_key", &submission_key(&check))]).await;
+    references.push(page.text(".reference"));
+
     let year = chrono::Utc::now().with_timezone(&chrono_tz::America::Toronto).format("%Y").to_string();
-    assert_eq!(stored.reference, format!("IST-AR-{year}-{:06}", stored.id));
+    assert_eq!(
+        references,
+        vec![format!("IST-AR-{year}-000001"), format!("IST-AR-{year}-000002"), format!("IST-EX-{year}-000001")]
+    );
 }
 
 #[sqlx::test]
@@ -200,6 +212,7 @@ async fn double_click_submit_creates_one_request(pool: PgPool) {
 
     assert_eq!(app.count("SELECT count(*) FROM requests").await, 1);
     assert_eq!(first.path, second.path);
+    assert_eq!(app.count("SELECT last_number::bigint FROM request_reference_counters").await, 1);
 }
 
 #[sqlx::test]
@@ -282,4 +295,35 @@ async fn my_requests_lists_own_requests(pool: PgPool) {
     assert_eq!(detail.status, 200);
     assert!(detail.body_text().contains("IST will pick up your request and review it."));
     let _ = PASSWORD;
+}
+
+#[sqlx::test]
+async fn changed_answers_refill_exception_draft(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.signed_in("sam.roy@uwaterloo.ca", Role::Requester).await;
+    browser
+        .answer_all(&[("hosting", "internal"), ("from_address", "yes"), ("smtp_authentication", "no")])
+        .await;
+    browser.get("/requests/new/exception").await;
+    let mut fields = valid_exception();
+    fields.retain(|(name, _)| *name != "unmet_requirements");
+    fields.push(("unmet_requirements", "SMTP authentication: not supported"));
+    let old_check = browser.post("/requests/new/exception", &fields).await;
+    assert_eq!(old_check.path, "/requests/new/exception/check");
+
+    browser.post("/tree/from_address", &[("answer", "no"), ("change", "1")]).await;
+    let check = browser.get("/requests/new/exception/check").await;
+    assert_eq!(check.path, "/requests/new/exception");
+    assert!(check.text(".notice").starts_with("Your answers to the questions changed"));
+    assert_eq!(
+        check.text("#unmet_requirements"),
+        "Sending address: the From address is not a Microsoft 365 user or shared mailbox."
+    );
+    assert_eq!(check.attr("#application_name", "value").as_deref(), Some("Lab Spectrometer"));
+
+    let stale = browser
+        .post("/requests/new/exception/submit", &[("submission_key", &submission_key(&old_check))])
+        .await;
+    assert_eq!(stale.path, "/requests/new/exception");
+    assert_eq!(app.count("SELECT count(*) FROM requests").await, 0);
 }
