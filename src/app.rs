@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router {
     routes
         .layer(axum::middleware::from_fn(web::csrf::verify_post))
         .layer(sessions)
+        .layer(axum::middleware::from_fn(web::error::html_error_pages))
         .layer(axum::middleware::from_fn(web::headers::security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(web::trace::layer())

@@ -7,8 +7,16 @@ use chrono_tz::Tz;
 use clap::Args;
 use url::Url;
 
+use crate::requests::validation::is_domain;
+
 /// Default database: the machine's local PostgreSQL with trust authentication.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/ist_intake";
+
+// NOTE: neither default link has been confirmed by IST. Start-up logs a
+// warning while either is in use, and production should set both.
+pub const DEFAULT_SERVICE_DESK_URL: &str = "https://uwaterloo.ca/ist-service-desk/";
+pub const DEFAULT_RELAY_ARTICLE_URL: &str =
+    "https://uwaterloo.atlassian.net/wiki/spaces/ISTKB/pages/smtp-relay-internal-applications";
 
 /// The campus relay that internally hosted applications use.
 #[derive(Debug, Clone)]
@@ -82,17 +90,11 @@ pub struct ServeArgs {
     pub relay_authentication: String,
 
     /// Where users open a ticket with the IST Service Desk.
-    // NOTE: default chosen without confirmation from IST; set it for production.
-    #[arg(long, env = "SERVICE_DESK_URL", default_value = "https://uwaterloo.ca/ist-service-desk/")]
+    #[arg(long, env = "SERVICE_DESK_URL", default_value = DEFAULT_SERVICE_DESK_URL)]
     pub service_desk_url: Url,
 
     /// The published relay article that tickets should cite.
-    // NOTE: default chosen without confirmation from IST; set it for production.
-    #[arg(
-        long,
-        env = "RELAY_ARTICLE_URL",
-        default_value = "https://uwaterloo.atlassian.net/wiki/spaces/ISTKB/pages/smtp-relay-internal-applications"
-    )]
+    #[arg(long, env = "RELAY_ARTICLE_URL", default_value = DEFAULT_RELAY_ARTICLE_URL)]
     pub relay_article_url: Url,
 
     /// Comma-separated domains a sending address may use.
@@ -105,7 +107,33 @@ pub struct ServeArgs {
 }
 
 impl ServeArgs {
-    pub fn settings(&self) -> Settings {
+    /// Builds the settings, rejecting values that would make the service unusable.
+    pub fn settings(&self) -> Result<Settings, String> {
+        let settings = self.settings_unchecked();
+        if settings.allowed_sender_domains.is_empty() {
+            return Err("ALLOWED_SENDER_DOMAINS lists no domain: give at least one, such as uwaterloo.ca".to_owned());
+        }
+        if let Some(bad) = settings.allowed_sender_domains.iter().find(|domain| !is_domain(domain)) {
+            return Err(format!(
+                "ALLOWED_SENDER_DOMAINS contains {bad:?}, which is not a domain: use names such as uwaterloo.ca, separated by commas"
+            ));
+        }
+        Ok(settings)
+    }
+
+    /// Names the link settings still at their unconfirmed defaults.
+    pub fn unconfirmed_links(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        if self.service_desk_url.as_str() == DEFAULT_SERVICE_DESK_URL {
+            names.push("SERVICE_DESK_URL");
+        }
+        if self.relay_article_url.as_str() == DEFAULT_RELAY_ARTICLE_URL {
+            names.push("RELAY_ARTICLE_URL");
+        }
+        names
+    }
+
+    fn settings_unchecked(&self) -> Settings {
         Settings {
             public_url: self.public_url.clone(),
             relay: RelaySettings {
@@ -153,7 +181,7 @@ impl ServeArgs {
         let command = <Defaults as clap::CommandFactory>::command();
         let command = command.mut_args(|arg| arg.env(None::<&str>));
         let matches = command.get_matches_from(["ist-intake"]);
-        Defaults::from_arg_matches(&matches).expect("defaults parse").serve.settings()
+        Defaults::from_arg_matches(&matches).expect("defaults parse").serve.settings().expect("defaults are valid")
     }
 }
 
@@ -196,6 +224,16 @@ mod tests {
         assert_eq!(
             redact_url("postgres://db.example/intake?user=app&password=hunter2"),
             "postgres://db.example/intake?user=app&password=***"
+        );
+    }
+
+    #[test]
+    fn empty_sender_domains_are_rejected() {
+        let mut args = ServeArgs::parse_from_env();
+        args.allowed_sender_domains = vec![" ".to_owned(), String::new()];
+        assert_eq!(
+            args.settings().unwrap_err(),
+            "ALLOWED_SENDER_DOMAINS lists no domain: give at least one, such as uwaterloo.ca"
         );
     }
 

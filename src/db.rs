@@ -20,7 +20,7 @@ pub async fn connect_and_migrate(database_url: &str) -> Result<PgPool, StartupEr
     let shown_url = redact_url(database_url);
     let unreachable = |err: sqlx::Error| {
         StartupError(format!(
-            "cannot reach PostgreSQL at {shown_url}: {err}. Check that PostgreSQL is running and \
+            "connecting to PostgreSQL at {shown_url} failed: {err}. Check that PostgreSQL is running and \
              accepts connections there, and that DATABASE_URL names the right host, port, user and password."
         ))
     };

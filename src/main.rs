@@ -38,10 +38,16 @@ enum Command {
 
 #[derive(Subcommand)]
 enum PolicyCommand {
-    /// Validate a policy file and print a summary; without FILE, the compiled-in policy.
-    Check { file: Option<PathBuf> },
-    /// Print the tree as a Mermaid flowchart; without FILE, the compiled-in policy.
-    Graph { file: Option<PathBuf> },
+    /// Validate a policy file and print a summary; without FILE or POLICY_FILE, the compiled-in policy.
+    Check {
+        #[arg(env = "POLICY_FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Print the tree as a Mermaid flowchart; without FILE or POLICY_FILE, the compiled-in policy.
+    Graph {
+        #[arg(env = "POLICY_FILE")]
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -61,7 +67,11 @@ enum UserCommand {
 
 fn init_tracing() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
 }
 
 /// Loads a policy file, or the compiled-in policy when `file` is None.
@@ -104,10 +114,14 @@ async fn main() -> ExitCode {
 }
 
 async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> {
+    let settings = args.settings()?;
+    for name in args.unconfirmed_links() {
+        tracing::warn!(setting = name, "{name} is not set, so pages link to a default address that IST has not confirmed");
+    }
     let policy = load_policy(args.policy_file.as_deref())?;
     let pool = db::connect_and_migrate(&database.database_url).await.map_err(|err| err.to_string())?;
     spawn_session_cleanup(pool.clone());
-    let state = AppState::new(pool, policy, args.settings());
+    let state = AppState::new(pool, policy, settings);
     tracing::info!(version = %state.policy.version, "using decision-tree policy version {}", state.policy.version);
 
     let listener = tokio::net::TcpListener::bind(args.bind)
@@ -136,8 +150,23 @@ fn spawn_session_cleanup(pool: sqlx::PgPool) {
     });
 }
 
+/// Waits for Ctrl-C or SIGTERM, the signal service managers send to stop a process.
 async fn shutdown_signal() {
-    let _ = tokio::signal::ctrl_c().await;
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM: {err}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate => {}
+    }
     tracing::info!("shutting down");
 }
 
@@ -156,7 +185,8 @@ fn check_policy(file: Option<&Path>) -> Result<(), String> {
     println!("paths from the start question to an outcome: {}", paths.len());
     for outcome in policy.outcomes() {
         let reaching = paths.iter().filter(|(_, end)| *end == outcome.id).count();
-        println!("  {} ({}): {reaching} paths", outcome.id, outcome.kind.as_str());
+        let noun = if reaching == 1 { "path" } else { "paths" };
+        println!("  {} ({}): {reaching} {noun}", outcome.id, outcome.kind.as_str());
     }
     Ok(())
 }
@@ -180,6 +210,6 @@ async fn add_user(database: &DatabaseArgs, mut new_user: NewUser) -> Result<(), 
     let pool = db::connect_and_migrate(&database.database_url).await.map_err(|err| err.to_string())?;
     let mut conn = pool.acquire().await.map_err(|err| err.to_string())?;
     let user = accounts::create_user(&mut conn, new_user).await.map_err(|err| err.to_string())?;
-    println!("added {:?} user {} ({})", user.role, user.email, user.display_name);
+    println!("added {} user {} ({})", user.role.as_str(), user.email, user.display_name);
     Ok(())
 }

@@ -32,6 +32,16 @@ pub struct User {
     pub role: Role,
 }
 
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Requester => "requester",
+            Role::Reviewer => "reviewer",
+            Role::Admin => "admin",
+        }
+    }
+}
+
 impl User {
     pub fn is_reviewer(&self) -> bool {
         matches!(self.role, Role::Reviewer | Role::Admin)
@@ -53,6 +63,8 @@ pub enum NewUserError {
     InvalidEmail(String),
     #[error("the name is empty: pass --name with the person's full name")]
     EmptyName,
+    #[error("the {field} is invalid: use at most {max} characters and no control characters")]
+    InvalidText { field: &'static str, max: usize },
     #[error("the password is too short: use at least {min} characters")]
     ShortPassword { min: usize },
     #[error("a user with email {0} already exists")]
@@ -64,6 +76,11 @@ pub enum NewUserError {
 }
 
 pub const MIN_PASSWORD_CHARS: usize = 12;
+const MAX_NAME_CHARS: usize = 200;
+
+fn is_plain_text(value: &str, max: usize) -> bool {
+    value.chars().count() <= max && !crate::intake::forms::has_control_characters(value)
+}
 
 /// Stores a new local account with an argon2id hash of its password.
 pub async fn create_user(conn: &mut PgConnection, new_user: NewUser) -> Result<User, NewUserError> {
@@ -74,6 +91,13 @@ pub async fn create_user(conn: &mut PgConnection, new_user: NewUser) -> Result<U
     let display_name = new_user.display_name.trim().to_owned();
     if display_name.is_empty() {
         return Err(NewUserError::EmptyName);
+    }
+    // The same limits as the request forms' name and department fields, which are pre-filled from the account.
+    if !is_plain_text(&display_name, MAX_NAME_CHARS) {
+        return Err(NewUserError::InvalidText { field: "name", max: MAX_NAME_CHARS });
+    }
+    if new_user.department.as_deref().is_some_and(|department| !is_plain_text(department.trim(), MAX_NAME_CHARS)) {
+        return Err(NewUserError::InvalidText { field: "department", max: MAX_NAME_CHARS });
     }
     if new_user.password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(NewUserError::ShortPassword { min: MIN_PASSWORD_CHARS });

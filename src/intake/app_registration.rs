@@ -6,7 +6,9 @@ use serde::Deserialize;
 use uuid::Uuid;
 use validator::Validate;
 
-use super::forms::{FieldName, LinkRow, check_text, check_email, check_links, link_rows, trim};
+use super::forms::{
+    FieldName, LinkRow, check_email, check_links, check_text, has_control_characters, link_rows, trim,
+};
 use super::request_flow::RequestForm;
 use super::state::{APP_REGISTRATION_DRAFT_KEY, AnswerRow};
 use crate::accounts::User;
@@ -121,7 +123,7 @@ impl AppRegistrationForm {
                     scope_name_id(index),
                     format!("Permission {} must be {MAX_SCOPE_NAME_CHARS} characters or fewer", row.number),
                 );
-            } else if name.chars().any(|ch| ch.is_whitespace() || ch.is_control()) {
+            } else if name.chars().any(char::is_whitespace) || has_control_characters(name) {
                 errors.add(
                     scope_name_id(index),
                     format!("Enter permission {} without spaces, as the vendor writes it, such as Mail.Send", row.number),

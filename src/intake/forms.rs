@@ -35,10 +35,14 @@ fn describe(name: &FieldName, error: &ValidationError, value: &str) -> String {
 }
 
 /// Checks whether the text contains a control character other than tab and
-/// line breaks. PostgreSQL cannot store NUL in text, and the others have no place
-/// in a form value.
+/// line breaks, or a Unicode bidirectional override or isolate. PostgreSQL
+/// cannot store NUL in text, and bidirectional controls can make a value
+/// read differently on a reviewer's page than it was typed.
 pub fn has_control_characters(value: &str) -> bool {
-    value.chars().any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
+    value.chars().any(|ch| {
+        (ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
+            || matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    })
 }
 
 /// Adds the first message for one text field: its `validator` error, or a

@@ -67,7 +67,10 @@ pub async fn question_page(
         return Ok(Redirect::to(&state::continue_url(&path)).into_response());
     }
     let selected = answers.answers.get(&id).filter(|answer| question.answer(answer).is_some()).cloned();
-    let view = QuestionView { question, selected, back_url: back_url(&path, &id), change: query.change.is_some() };
+    let change = query.change.is_some();
+    // A change starts from the outcome or the check page, so Back returns to where the walk ends.
+    let back = if change { state::continue_url(&path) } else { back_url(&path, &id) };
+    let view = QuestionView { question, selected, back_url: back, change };
     render_question(&page, view, FieldErrors::default(), StatusCode::OK)
 }
 

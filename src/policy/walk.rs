@@ -108,7 +108,7 @@ impl<'a> Path<'a> {
             self.steps.iter().filter_map(|step| step.answer.unmet.clone()).collect();
         if let Some(question) = self.not_covered_at {
             unmet.push(format!(
-                "Situation not covered by the questions: the requester left the form at \"{}\"",
+                "Situation not covered by the questions: the requester stopped at the question \"{}\"",
                 question.title
             ));
         }

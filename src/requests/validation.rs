@@ -18,7 +18,8 @@ pub fn is_email(value: &str) -> bool {
     local_ok && is_domain(domain)
 }
 
-fn is_domain(domain: &str) -> bool {
+/// A dotted DNS name of letters, digits and hyphens, such as uwaterloo.ca.
+pub fn is_domain(domain: &str) -> bool {
     let labels: Vec<&str> = domain.split('.').collect();
     let labels_ok = labels.iter().all(|label| {
         !label.is_empty()

@@ -2,7 +2,9 @@
 //! page; internal details go to the log once, never to the user.
 
 use askama::Template;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::{StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::page::Chrome;
@@ -68,15 +70,58 @@ impl IntoResponse for AppError {
                 )
             }
         };
-        let page = ErrorPage { chrome: Chrome::bare(), title, message };
-        match page.render() {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(err) => {
-                tracing::error!(error = %err, "rendering the error page failed: {err}");
-                (status, title).into_response()
-            }
+        error_page(status, title, message)
+    }
+}
+
+/// Renders the error page for a status.
+fn error_page(status: StatusCode, title: &'static str, message: &'static str) -> Response {
+    let page = ErrorPage { chrome: Chrome::bare(), title, message };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(err) => {
+            tracing::error!(error = %err, "rendering the error page failed: {err}");
+            (status, title).into_response()
         }
     }
+}
+
+/// Replaces the plain-text or empty error bodies that axum's extractors and
+/// router produce (a malformed path or form, a wrong method, a body over the
+/// limit) with an error page, so every page a browser shows has the layout.
+pub async fn html_error_pages(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let is_html = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("text/html"));
+    if is_html || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (title, message) = match status {
+        StatusCode::NOT_FOUND => ("Page not found", "Check the address, or go back to the start of the service."),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "This page does not accept that kind of request",
+            "Go back and use the page's links and buttons.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "The form is too large",
+            "Nothing was saved. Go back, shorten what you entered and send it again.",
+        ),
+        StatusCode::REQUEST_TIMEOUT => ("The request took too long", "Nothing was saved. Try again in a few minutes."),
+        status if status.is_server_error() => (
+            "Sorry, something went wrong",
+            "The page could not be shown. Try again in a few minutes. If it keeps happening, contact the IST Service Desk.",
+        ),
+        _ => (
+            "The request could not be read",
+            "Nothing was saved. Go back, reload the page and try again.",
+        ),
+    };
+    tracing::info!(status = status.as_u16(), "replaced a plain {status} response with an error page");
+    error_page(status, title, message)
 }
 
 fn urlencode(value: &str) -> String {

@@ -15,6 +15,7 @@ pub use page::{Page, ReviewerPage, SignedIn};
 use askama::Template;
 use axum::extract::Path;
 use axum::http::{StatusCode, header};
+
 use axum::response::{Html, IntoResponse, Response};
 
 /// Renders a template into an HTML response.
@@ -38,7 +39,7 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
             *body,
         )
             .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
+        None => AppError::NotFound.into_response(),
     }
 }
 

@@ -20,6 +20,8 @@ pub struct Chrome {
     pub csrf_token: String,
     pub service_desk_url: String,
     pub relay_article_url: String,
+    /// The header's sign-in link, which returns to the current page.
+    pub sign_in_url: String,
 }
 
 impl Chrome {
@@ -36,6 +38,8 @@ pub struct Page {
     pub user: Option<User>,
     pub csrf_token: String,
     pub state: AppState,
+    /// Where the request was made, for the sign-in link's return path.
+    pub path_and_query: String,
 }
 
 impl Page {
@@ -46,6 +50,7 @@ impl Page {
             csrf_token: self.csrf_token.clone(),
             service_desk_url: self.state.settings.service_desk_url.to_string(),
             relay_article_url: self.state.settings.relay_article_url.to_string(),
+            sign_in_url: sign_in_url(&self.path_and_query),
         }
     }
 }
@@ -59,7 +64,7 @@ impl FromRequestParts<AppState> for Page {
             .map_err(|(_, message)| AppError::Internal(anyhow::anyhow!("session unavailable: {message}")))?;
         let user = accounts::session::current_user(&session, &state.db).await?;
         let csrf_token = csrf::token(&session).await?;
-        Ok(Page { session, user, csrf_token, state: state.clone() })
+        Ok(Page { session, user, csrf_token, state: state.clone(), path_and_query: return_path(parts) })
     }
 }
 
@@ -74,6 +79,16 @@ fn return_path(parts: &Parts) -> String {
         Some(base) => format!("{base}/check"),
         None => path.to_owned(),
     }
+}
+
+/// The sign-in URL that comes back to `path` afterwards, except from the
+/// sign-in page itself or the start page.
+fn sign_in_url(path: &str) -> String {
+    if path == "/" || path.starts_with("/sign-in") {
+        return "/sign-in".to_owned();
+    }
+    let encoded: String = url::form_urlencoded::byte_serialize(path.as_bytes()).collect();
+    format!("/sign-in?next={encoded}")
 }
 
 /// Any signed-in user. Signed-out visitors are sent to sign in.

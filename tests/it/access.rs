@@ -225,3 +225,32 @@ async fn sign_in_with_null_byte_fails_cleanly(pool: PgPool) {
     assert_eq!(page.status, 422);
     assert_eq!(page.error_summary().len(), 1);
 }
+
+#[sqlx::test]
+async fn framework_errors_render_error_pages(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.browser();
+    let cases = [
+        ("/tree/%FF", 400, "The request could not be read"),
+        ("/tree/restart", 405, "This page does not accept that kind of request"),
+        ("/static/missing.css", 404, "Page not found"),
+    ];
+    for (path, status, title) in cases {
+        let page = browser.get(path).await;
+        assert_eq!(page.status, status, "{path}");
+        assert_eq!(page.h1(), title, "{path}");
+    }
+    browser.get("/tree/hosting").await;
+    let duplicate = browser.post("/tree/hosting", &[("answer", "internal"), ("answer", "external")]).await;
+    assert!(duplicate.status.is_client_error(), "{}", duplicate.status);
+    assert_eq!(duplicate.h1(), "The request could not be read");
+}
+
+#[sqlx::test]
+async fn header_sign_in_link_returns_to_page(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.browser();
+    browser.answer("hosting", "internal").await;
+    let page = browser.get("/tree/from_address").await;
+    assert_eq!(page.attr("header a[href^='/sign-in']", "href").as_deref(), Some("/sign-in?next=%2Ftree%2Ffrom_address"));
+}

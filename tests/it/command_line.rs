@@ -25,7 +25,7 @@ fn policy_check_accepts_default() {
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("policy version 2026-12-04.1 is valid"), "{stdout}");
-    assert!(stdout.contains("self_service (self_service): 1 paths"), "{stdout}");
+    assert!(stdout.contains("self_service (self_service): 1 path\n"), "{stdout}");
 }
 
 #[test]
@@ -184,4 +184,82 @@ async fn serve_logs_address_and_each_request(pool: PgPool) {
     for part in ["method=GET", "path=/tree/hosting", "status=200", "latency="] {
         assert!(request_line.contains(part), "{part} missing from {request_line}");
     }
+}
+
+#[test]
+fn policy_check_reads_policy_file_variable() {
+    let file = write_policy(&broken_default_policy());
+    let output = binary().args(["policy", "check"]).env("POLICY_FILE", file.path()).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success());
+    assert!(stderr.contains("node `smtp_authentication`"), "{stderr}");
+}
+
+#[test]
+fn serve_rejects_empty_sender_domains() {
+    let output = binary()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("ALLOWED_SENDER_DOMAINS", " , ")
+        .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/unused")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success());
+    assert!(stderr.contains("ALLOWED_SENDER_DOMAINS lists no domain"), "{stderr}");
+}
+
+#[test]
+fn database_password_is_hidden_in_help() {
+    let output = binary()
+        .args(["serve", "--help"])
+        .env("DATABASE_URL", "postgres://intake:hunter2@127.0.0.1:1/intake")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("DATABASE_URL"), "{stdout}");
+    assert!(!stdout.contains("hunter2"), "{stdout}");
+}
+
+#[sqlx::test]
+async fn user_add_rejects_overlong_name(pool: PgPool) {
+    let url = database_url(&pool).await;
+    let name = "N".repeat(201);
+    let mut child = binary()
+        .args(["user", "add", "--email", "a@uwaterloo.ca", "--name", &name, "--role", "requester"])
+        .env("DATABASE_URL", &url)
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a sufficiently long password\n").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success());
+    assert!(stderr.contains("the name is invalid: use at most 200 characters"), "{stderr}");
+}
+
+#[sqlx::test]
+async fn serve_stops_cleanly_on_sigterm(pool: PgPool) {
+    use std::io::{BufRead, BufReader};
+
+    let (name, url) = fresh_database_url("ist_intake_cli_sigterm");
+    let mut child = binary()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
+    assert!(lines.by_ref().any(|line| line.contains("serving on ")), "the server started");
+
+    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let rest: Vec<String> = lines.collect();
+    let status = child.wait().unwrap();
+    drop_database(&pool, &name).await;
+
+    assert!(killed.success());
+    assert!(status.success(), "{status:?}");
+    assert!(rest.iter().any(|line| line.contains("shutting down")), "{rest:?}");
+    assert!(rest.iter().any(|line| line.contains("stopped")), "{rest:?}");
 }

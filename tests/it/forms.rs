@@ -342,3 +342,38 @@ async fn vendor_checklist_links_back_to_request(pool: PgPool) {
     let outcome = browser.post("/tree/vendor_documentation", &[("answer", "yes"), ("change", "1")]).await;
     assert_eq!(outcome.h1(), "Request a Microsoft 365 application registration");
 }
+
+#[sqlx::test]
+async fn enter_key_continues_rather_than_adding_rows(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.add_user("dana.lee@uwaterloo.ca", "Dana Lee", Role::Requester).await;
+    let mut browser = requester(&app).await;
+    browser.answer_all(crate::support::TO_APP_REGISTRATION).await;
+    let app_form = browser.get("/requests/new/app-registration").await;
+    browser.post("/tree/restart", &[]).await;
+    browser.answer_all(TO_EXCEPTION).await;
+    let exception_form = browser.get("/requests/new/exception").await;
+    for page in [app_form, exception_form] {
+        let buttons = page.select_all("main form[novalidate] button[type=submit]");
+        let first = buttons.first().expect("a submit button");
+        // Implicit submission uses the first submit button, so it must be the one with no action.
+        assert_eq!(first.value().attr("name"), None, "{}", page.path);
+        assert_eq!(first.text().collect::<String>(), "Continue", "{}", page.path);
+    }
+}
+
+#[sqlx::test]
+async fn bidirectional_override_is_rejected(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.add_user("dana.lee@uwaterloo.ca", "Dana Lee", Role::Requester).await;
+    let fields = with_field(&valid_app_registration(), "application_name", Some("Booking\u{202E}gnp.exe"));
+    let mut browser = requester(&app).await;
+    let page = fill_app_registration(&mut browser, &fields).await;
+    assert_eq!(
+        page.error_summary(),
+        vec![(
+            "#application_name".to_owned(),
+            "Application name contains a control character, such as a null byte. Remove it and try again".to_owned()
+        )]
+    );
+}

@@ -176,7 +176,7 @@ async fn every_question_offers_not_covered_exit(pool: PgPool) {
         let outcome = browser.post(&action, &[]).await;
         assert_eq!(outcome.h1(), "Your case needs a review outside the standard process", "{}", question.id);
         assert!(
-            outcome.body_text().contains(&format!("the requester left the form at \"{}\"", question.title)),
+            outcome.body_text().contains(&format!("the requester stopped at the question \"{}\"", question.title)),
             "{}",
             question.id
         );
@@ -219,4 +219,13 @@ async fn start_page_offers_to_continue(pool: PgPool) {
     browser.answer("hosting", "internal").await;
     let start = browser.get("/").await;
     assert_eq!(start.attr("a.button", "href").as_deref(), Some("/tree/from_address"));
+}
+
+#[sqlx::test]
+async fn change_page_back_link_returns_to_outcome(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.browser();
+    browser.answer_all(TO_SELF_SERVICE).await;
+    let page = browser.get("/tree/send_as?change=1").await;
+    assert_eq!(page.attr("a.back-link", "href").as_deref(), Some("/tree/outcome"));
 }
