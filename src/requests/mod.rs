@@ -1,6 +1,7 @@
 //! The request domain: kinds, statuses, the validated contents of a new
 //! request, and their persistence.
 
+pub mod actions;
 pub mod repo;
 pub mod status;
 pub mod validation;

@@ -8,3 +8,4 @@ mod policy_rules;
 mod submission;
 mod support;
 mod tree;
+mod workflow;
