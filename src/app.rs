@@ -84,11 +84,20 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/new/exception/check", get(request_flow::check_page::<ExceptionForm>))
         .route("/requests/new/exception/submit", post(request_flow::submit::<ExceptionForm>))
         .route("/requests", get(intake::my_requests::list))
-        .route("/requests/{reference}", get(intake::my_requests::detail))
+        .route("/requests/{reference}", get(intake::answer::detail))
+        .route("/requests/{reference}/answer", post(intake::answer::answer))
+        .route("/requests/{reference}/withdraw", post(intake::answer::withdraw))
         .route("/requests/{reference}/submitted", get(intake::my_requests::confirmation))
         // Reviewers and admins.
         .route("/review", get(review::queue::queue_page))
         .route("/review/{reference}", get(review::detail::detail_page))
+        .route("/review/{reference}/take", post(review::actions::take))
+        .route("/review/{reference}/question", post(review::actions::ask_question))
+        .route("/review/{reference}/approve", post(review::actions::approve))
+        .route("/review/{reference}/reject", post(review::actions::reject))
+        .route("/review/{reference}/complete", post(review::actions::complete))
+        .route("/review/{reference}/notes", post(review::actions::add_note))
+        .route("/review/{reference}/assign", post(review::actions::assign))
         .route("/static/{file}", get(web::static_file))
         .fallback(web::not_found);
 

@@ -1,6 +1,7 @@
 //! Requester pages: the decision tree, its outcomes, the two request forms
 //! and the requester's own requests.
 
+pub mod answer;
 pub mod app_registration;
 pub mod exception;
 pub mod forms;

@@ -8,7 +8,6 @@ use axum::response::Response;
 use chrono::Utc;
 
 use crate::requests::repo::{self, FullRequest, RequestSummary};
-use crate::review::detail::RequestView;
 use crate::web::format;
 use crate::web::page::Chrome;
 use crate::web::{AppError, SignedIn, render};
@@ -24,13 +23,6 @@ pub struct ListRow {
 struct ListPage {
     chrome: Chrome,
     rows: Vec<ListRow>,
-}
-
-#[derive(Template)]
-#[template(path = "requests/detail.html")]
-struct DetailPage {
-    chrome: Chrome,
-    view: RequestView,
 }
 
 #[derive(Template)]
@@ -61,16 +53,10 @@ pub async fn list(signed: SignedIn) -> Result<Response, AppError> {
 /// Loads a request only when the signed-in user submitted it.
 async fn own_request(signed: &SignedIn, reference: &str) -> Result<FullRequest, AppError> {
     let mut conn = signed.page.state.db.acquire().await?;
-    match repo::find_by_reference(&mut conn, reference).await? {
+    match repo::find_by_reference(&mut conn, reference, repo::Audience::Requester).await? {
         Some(found) if found.request.requester_id == signed.user.id => Ok(found),
         _ => Err(AppError::NotFound),
     }
-}
-
-pub async fn detail(signed: SignedIn, Path(reference): Path<String>) -> Result<Response, AppError> {
-    let found = own_request(&signed, &reference).await?;
-    let view = RequestView::new(found, signed.page.state.settings.time_zone);
-    render(&DetailPage { chrome: signed.page.chrome(), view })
 }
 
 pub async fn confirmation(signed: SignedIn, Path(reference): Path<String>) -> Result<Response, AppError> {

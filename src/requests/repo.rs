@@ -258,6 +258,13 @@ pub struct RequestDetail {
     pub policy_version: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub version: i32,
+    pub assignee_id: Option<UserId>,
+    pub assignee_name: Option<String>,
+    pub rejection_reason: Option<String>,
+    pub advice: Option<String>,
+    pub open_question: Option<String>,
+    pub question_fields: Vec<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -266,12 +273,37 @@ pub struct StoredScope {
     pub permission_type: PermissionType,
 }
 
+/// One history event, with the names of the people involved.
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StatusEvent {
+pub struct HistoryEvent {
+    /// The `request_event_kind` value, such as `status_changed` or `note`.
+    pub kind: String,
     pub actor_name: String,
     pub from_status: Option<RequestStatus>,
     pub to_status: Option<RequestStatus>,
+    pub body: Option<String>,
+    pub field: Option<String>,
+    pub before_value: Option<String>,
+    pub after_value: Option<String>,
+    pub assignee_name: Option<String>,
     pub occurred_at: DateTime<Utc>,
+}
+
+/// What IST created for an approved app registration.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CreatedRegistration {
+    pub client_id: Uuid,
+    pub tenant: String,
+    pub credential_type: super::actions::CredentialType,
+    pub credential_expires_on: chrono::NaiveDate,
+}
+
+/// Who a request is loaded for. Requesters never receive internal notes,
+/// so the query itself leaves them out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    Reviewer,
+    Requester,
 }
 
 /// A request with its child rows and history.
@@ -280,7 +312,9 @@ pub struct FullRequest {
     pub request: RequestDetail,
     pub vendor_links: Vec<String>,
     pub scopes: Vec<StoredScope>,
-    pub history: Vec<StatusEvent>,
+    pub history: Vec<HistoryEvent>,
+    pub registration: Option<CreatedRegistration>,
+    pub granted: Vec<StoredScope>,
 }
 
 /// Checks that a string has the shape of a reference, such as IST-AR-2026-000123.
@@ -300,16 +334,22 @@ pub fn is_reference(value: &str) -> bool {
 pub async fn find_by_reference(
     conn: &mut PgConnection,
     reference: &str,
+    audience: Audience,
 ) -> Result<Option<FullRequest>, sqlx::Error> {
     if !is_reference(reference) {
         return Ok(None);
     }
     let request: Option<RequestDetail> = sqlx::query_as(
-        "SELECT id, reference, kind, status, requester_id, requester_name, requester_email, department,
-                application_name, vendor, business_purpose, sending_address, application_details,
-                hosting_location, authentication_method, sending_pattern, expected_volume,
-                unmet_requirements, tree_answers, policy_version, created_at, updated_at
-         FROM requests WHERE reference = $1",
+        "SELECT request.id, request.reference, request.kind, request.status, request.requester_id,
+                request.requester_name, request.requester_email, request.department,
+                request.application_name, request.vendor, request.business_purpose, request.sending_address,
+                request.application_details, request.hosting_location, request.authentication_method,
+                request.sending_pattern, request.expected_volume, request.unmet_requirements,
+                request.tree_answers, request.policy_version, request.created_at, request.updated_at,
+                request.version, request.assignee_id, assignee.display_name AS assignee_name,
+                request.rejection_reason, request.advice, request.open_question, request.question_fields
+         FROM requests AS request LEFT JOIN users AS assignee ON assignee.id = request.assignee_id
+         WHERE request.reference = $1",
     )
     .bind(reference)
     .fetch_optional(&mut *conn)
@@ -331,15 +371,33 @@ pub async fn find_by_reference(
     .fetch_all(&mut *conn)
     .await?;
     let history = sqlx::query_as(
-        "SELECT users.display_name AS actor_name, from_status, to_status, occurred_at
-         FROM request_events JOIN users ON users.id = request_events.actor_id
-         WHERE request_id = $1 ORDER BY occurred_at, request_events.id",
+        "SELECT events.kind::text AS kind, actor.display_name AS actor_name, from_status, to_status, body,
+                field, before_value, after_value, assignee.display_name AS assignee_name, occurred_at
+         FROM request_events AS events
+         JOIN users AS actor ON actor.id = events.actor_id
+         LEFT JOIN users AS assignee ON assignee.id = events.assignee_id
+         WHERE request_id = $1 AND ($2 OR events.kind <> 'note')
+         ORDER BY occurred_at, events.id",
+    )
+    .bind(request.id)
+    .bind(audience == Audience::Reviewer)
+    .fetch_all(&mut *conn)
+    .await?;
+    let registration = sqlx::query_as(
+        "SELECT client_id, tenant, credential_type, credential_expires_on
+         FROM app_registrations_created WHERE request_id = $1",
+    )
+    .bind(request.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let granted = sqlx::query_as(
+        "SELECT name, permission_type FROM granted_permissions WHERE request_id = $1 ORDER BY position",
     )
     .bind(request.id)
     .fetch_all(&mut *conn)
     .await?;
 
-    Ok(Some(FullRequest { request, vendor_links, scopes, history }))
+    Ok(Some(FullRequest { request, vendor_links, scopes, history, registration, granted }))
 }
 
 #[cfg(test)]

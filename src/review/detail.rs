@@ -1,20 +1,70 @@
-//! One request with every field, the tree's answers and the history.
+//! One request with every field, the tree's answers, the history and, for
+//! reviewers, the actions that move it to a decision.
 
 use askama::Template;
 use axum::extract::Path;
+use axum::http::StatusCode;
 use axum::response::Response;
+use chrono::Utc;
 use chrono_tz::Tz;
 
-use crate::requests::repo::{self, FullRequest};
+use crate::requests::actions::EditableField;
+use crate::requests::repo::{self, FullRequest, HistoryEvent};
+use crate::requests::status::{self, Action, Actor};
+use crate::requests::{RequestStatus};
+use crate::web::form::FieldErrors;
 use crate::web::format;
 use crate::web::page::Chrome;
-use crate::web::{AppError, ReviewerPage, render};
+use crate::web::{AppError, ReviewerPage, render_with_status};
 
 /// A history line ready for display.
 pub struct HistoryRow {
     pub when: String,
+    pub age: String,
     pub actor: String,
     pub description: String,
+    pub body: Option<String>,
+    /// Internal notes are marked on the reviewer's page and never reach requesters.
+    pub internal: bool,
+}
+
+fn field_label(id: &str) -> String {
+    EditableField::parse(id).map_or_else(|| id.to_owned(), |field| field.label().to_owned())
+}
+
+fn describe(event: &HistoryEvent) -> (String, Option<String>) {
+    use RequestStatus::*;
+    let body = event.body.clone();
+    match event.kind.as_str() {
+        "status_changed" => {
+            let text = match (event.from_status, event.to_status) {
+                (None, _) => "Submitted the request".to_owned(),
+                (Some(Submitted), Some(InReview)) => "Took the request for review".to_owned(),
+                (_, Some(NeedsInfo)) => "Asked the requester a question".to_owned(),
+                (Some(NeedsInfo), Some(InReview)) => "Answered the question".to_owned(),
+                (_, Some(Approved)) => "Approved the request".to_owned(),
+                (_, Some(Rejected)) => "Rejected the request".to_owned(),
+                (_, Some(Completed)) => "Completed the request".to_owned(),
+                (_, Some(Withdrawn)) => "Withdrew the request".to_owned(),
+                (Some(from), Some(to)) => format!("Changed the status from {} to {}", from.label(), to.label()),
+                (Some(_), None) => "Changed the status".to_owned(),
+            };
+            (text, body)
+        }
+        "assigned" => {
+            (format!("Assigned the request to {}", event.assignee_name.as_deref().unwrap_or("a reviewer")), None)
+        }
+        "unassigned" => ("Removed the assignee".to_owned(), None),
+        "note" => ("Internal note".to_owned(), body),
+        "reply" => ("Replied to the requester".to_owned(), body),
+        "field_changed" => {
+            let label = field_label(event.field.as_deref().unwrap_or_default());
+            let before = event.before_value.as_deref().unwrap_or("(empty)");
+            let after = event.after_value.as_deref().unwrap_or("(empty)");
+            (format!("Changed {label}"), Some(format!("Before: {before}\nAfter: {after}")))
+        }
+        other => (other.replace('_', " "), body),
+    }
 }
 
 /// A stored request prepared for a page, with times in the configured zone.
@@ -22,25 +72,71 @@ pub struct RequestView {
     pub full: FullRequest,
     pub submitted: String,
     pub history: Vec<HistoryRow>,
+    /// Labels of the fields the open question asks the requester to change.
+    pub question_field_labels: Vec<String>,
 }
 
 impl RequestView {
     pub fn new(full: FullRequest, zone: Tz) -> RequestView {
+        let now = Utc::now();
         let history = full
             .history
             .iter()
-            .map(|event| HistoryRow {
-                when: format::local_time(event.occurred_at, zone),
-                actor: event.actor_name.clone(),
-                description: match (event.from_status, event.to_status) {
-                    (None, Some(to)) => format!("Request created: {}", to.label()),
-                    (Some(from), Some(to)) => format!("Status changed from {} to {}", from.label(), to.label()),
-                    _ => "Updated".to_owned(),
-                },
+            .map(|event| {
+                let (description, body) = describe(event);
+                HistoryRow {
+                    when: format::local_time(event.occurred_at, zone),
+                    age: format::age(event.occurred_at, now),
+                    actor: event.actor_name.clone(),
+                    description,
+                    body,
+                    internal: event.kind == "note",
+                }
             })
             .collect();
-        RequestView { submitted: format::local_time(full.request.created_at, zone), history, full }
+        let question_field_labels = full.request.question_fields.iter().map(|id| field_label(id)).collect();
+        RequestView {
+            submitted: format::local_time(full.request.created_at, zone),
+            history,
+            question_field_labels,
+            full,
+        }
     }
+
+    pub fn is_app_registration(&self) -> bool {
+        self.full.request.kind == crate::requests::RequestKind::AppRegistration
+    }
+}
+
+/// Values and errors of the reviewer's action forms, kept when one is re-rendered.
+#[derive(Default)]
+pub struct ActionForms {
+    pub errors: FieldErrors,
+    /// A message at the top, such as a conflict with another reviewer.
+    pub banner: Option<String>,
+    pub question: String,
+    pub question_fields: Vec<String>,
+    pub reason: String,
+    pub advice: String,
+    pub note_body: String,
+    pub note_reply: bool,
+    /// The reply exactly as the requester will see it, after "Preview".
+    pub preview: Option<String>,
+    pub client_id: String,
+    pub tenant: String,
+    pub credential_type: String,
+    pub expires_on: String,
+    pub granted_name: Vec<String>,
+    pub granted_type: Vec<String>,
+}
+
+/// One granted-permission row on the approval form.
+pub struct GrantedRow {
+    pub number: usize,
+    pub name_id: String,
+    pub type_id: String,
+    pub name: String,
+    pub permission_type: String,
 }
 
 #[derive(Template)]
@@ -48,11 +144,77 @@ impl RequestView {
 struct DetailPage {
     chrome: Chrome,
     view: RequestView,
+    forms: ActionForms,
+    can: AllowedActions,
+    editable_fields: Vec<(&'static str, &'static str)>,
+    granted_rows: Vec<GrantedRow>,
+}
+
+/// Which action forms the page shows, decided by the status machine.
+pub struct AllowedActions {
+    pub take: bool,
+    pub ask: bool,
+    pub approve: bool,
+    pub reject: bool,
+    pub complete: bool,
+}
+
+impl AllowedActions {
+    fn for_request(full: &FullRequest) -> AllowedActions {
+        let allowed = |action| status::transition(full.request.kind, full.request.status, action, Actor::Reviewer).is_ok();
+        AllowedActions {
+            take: allowed(Action::Take),
+            ask: allowed(Action::AskQuestion),
+            approve: allowed(Action::Approve),
+            reject: allowed(Action::Reject),
+            complete: allowed(Action::Complete),
+        }
+    }
+}
+
+fn granted_rows(forms: &ActionForms, full: &FullRequest) -> Vec<GrantedRow> {
+    // Until the reviewer edits them, the granted permissions start as the requested ones.
+    let (names, types): (Vec<String>, Vec<String>) = if forms.granted_name.is_empty() && forms.granted_type.is_empty() {
+        full.scopes.iter().map(|scope| (scope.name.clone(), scope.permission_type.as_str().to_owned())).unzip()
+    } else {
+        (forms.granted_name.clone(), forms.granted_type.clone())
+    };
+    let count = names.len().max(types.len()) + 1;
+    (0..count)
+        .map(|index| GrantedRow {
+            number: index + 1,
+            name_id: format!("granted_name_{index}"),
+            type_id: format!("granted_type_{index}"),
+            name: names.get(index).cloned().unwrap_or_default(),
+            permission_type: types.get(index).cloned().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Renders the reviewer's page for a request, with any form values and errors.
+pub fn render_detail(
+    reviewer: &ReviewerPage,
+    full: FullRequest,
+    forms: ActionForms,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let can = AllowedActions::for_request(&full);
+    let editable_fields =
+        EditableField::for_kind(full.request.kind).into_iter().map(|field| (field.id(), field.label())).collect();
+    let granted_rows = granted_rows(&forms, &full);
+    let view = RequestView::new(full, reviewer.page.state.settings.time_zone);
+    render_with_status(
+        status,
+        &DetailPage { chrome: reviewer.page.chrome(), view, forms, can, editable_fields, granted_rows },
+    )
+}
+
+pub async fn load(reviewer: &ReviewerPage, reference: &str) -> Result<FullRequest, AppError> {
+    let mut conn = reviewer.page.state.db.acquire().await?;
+    repo::find_by_reference(&mut conn, reference, repo::Audience::Reviewer).await?.ok_or(AppError::NotFound)
 }
 
 pub async fn detail_page(reviewer: ReviewerPage, Path(reference): Path<String>) -> Result<Response, AppError> {
-    let mut conn = reviewer.page.state.db.acquire().await?;
-    let found = repo::find_by_reference(&mut conn, &reference).await?.ok_or(AppError::NotFound)?;
-    let view = RequestView::new(found, reviewer.page.state.settings.time_zone);
-    render(&DetailPage { chrome: reviewer.page.chrome(), view })
+    let full = load(&reviewer, &reference).await?;
+    render_detail(&reviewer, full, ActionForms::default(), StatusCode::OK)
 }

@@ -1,4 +1,5 @@
 //! Reviewer pages: the queue and the request detail.
 
+pub mod actions;
 pub mod detail;
 pub mod queue;

@@ -159,7 +159,7 @@ async fn app_registration_appears_in_review_queue(pool: PgPool) {
         "User.Read (Delegated)",
         "Student Success Office",
         "Where is the application hosted? Externally hosted, by a vendor or a cloud provider",
-        "Request created: Submitted, by Test Person",
+        "Test Person: Submitted the request",
     ] {
         assert!(text.contains(expected), "detail page lacks {expected:?}");
     }

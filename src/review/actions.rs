@@ -1,0 +1,311 @@
+//! Reviewer actions posted from the request page. Each handler checks its
+//! form, then hands the action to `requests::actions`; a form with mistakes,
+//! a stale page or a refused transition re-renders the page with the values
+//! the reviewer typed.
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::Form;
+use chrono::{NaiveDate, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::detail::{ActionForms, load, render_detail};
+use crate::intake::forms::has_control_characters;
+use crate::requests::actions::{
+    self, ActionError, ActionInput, CredentialType, EditableField, RegistrationRecord,
+};
+use crate::requests::status::Actor;
+use crate::requests::{PermissionType, RequestKind, Scope};
+use crate::web::form::FieldErrors;
+use crate::web::{AppError, ReviewerPage};
+
+const MAX_TEXT_CHARS: usize = 8000;
+
+fn detail_url(reference: &str) -> String {
+    format!("/review/{reference}")
+}
+
+/// Checks a required free-text field and returns it trimmed.
+fn required_text(errors: &mut FieldErrors, id: &str, value: &str, missing: &str) -> String {
+    let value = value.trim();
+    if value.is_empty() {
+        errors.add(id, missing);
+    } else if value.chars().count() > MAX_TEXT_CHARS {
+        errors.add(id, format!("Shorten this to {MAX_TEXT_CHARS} characters or fewer"));
+    } else if has_control_characters(value) {
+        errors.add(id, "Remove the control characters, such as null bytes, from this text");
+    }
+    value.to_owned()
+}
+
+/// Applies an action and answers with a redirect to the request, or with the
+/// page re-rendered when the request changed or the action is not allowed.
+async fn run(
+    reviewer: &ReviewerPage,
+    reference: &str,
+    version: i32,
+    input: ActionInput,
+    forms: ActionForms,
+) -> Result<Response, AppError> {
+    let full = load(reviewer, reference).await?;
+    let mut tx = reviewer.page.state.db.begin().await?;
+    let result = actions::apply(&mut tx, full.request.id, version, reviewer.user.id, Actor::Reviewer, input).await;
+    match result {
+        Ok(status) => {
+            tx.commit().await?;
+            tracing::info!(reference, user_id = reviewer.user.id.0, status = status.as_str(), "request {reference} is now {}", status.as_str());
+            Ok(Redirect::to(&detail_url(reference)).into_response())
+        }
+        Err(ActionError::Conflict { .. }) => {
+            drop(tx);
+            let current = load(reviewer, reference).await?;
+            let banner = format!(
+                "This request changed since you opened it, so nothing was saved. It is now {}. Check its current state below, then try again.",
+                current.request.status.label().to_lowercase()
+            );
+            render_detail(reviewer, current, ActionForms { banner: Some(banner), ..forms }, StatusCode::CONFLICT)
+        }
+        Err(ActionError::Transition(error)) => {
+            drop(tx);
+            render_detail(reviewer, full, ActionForms { banner: Some(error.message), ..forms }, StatusCode::CONFLICT)
+        }
+        Err(ActionError::NotFound) => Err(AppError::NotFound),
+        Err(ActionError::Database(err)) => Err(err.into()),
+    }
+}
+
+async fn rerender(reviewer: &ReviewerPage, reference: &str, forms: ActionForms) -> Result<Response, AppError> {
+    let full = load(reviewer, reference).await?;
+    render_detail(reviewer, full, forms, StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+#[derive(Deserialize)]
+pub struct VersionForm {
+    #[serde(default)]
+    version: i32,
+}
+
+pub async fn take(reviewer: ReviewerPage, Path(reference): Path<String>, Form(form): Form<VersionForm>) -> Result<Response, AppError> {
+    run(&reviewer, &reference, form.version, ActionInput::Take, ActionForms::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct QuestionForm {
+    #[serde(default)]
+    version: i32,
+    #[serde(default)]
+    question: String,
+    #[serde(default)]
+    fields: Vec<String>,
+}
+
+pub async fn ask_question(
+    reviewer: ReviewerPage,
+    Path(reference): Path<String>,
+    Form(form): Form<QuestionForm>,
+) -> Result<Response, AppError> {
+    let full = load(&reviewer, &reference).await?;
+    let allowed = EditableField::for_kind(full.request.kind);
+    let mut errors = FieldErrors::default();
+    let question = required_text(&mut errors, "question_text", &form.question, "Enter the question for the requester");
+    let fields: Vec<EditableField> =
+        form.fields.iter().filter_map(|id| EditableField::parse(id)).filter(|field| allowed.contains(field)).collect();
+    if fields.is_empty() || fields.len() != form.fields.len() {
+        let first = allowed.first().map_or("application_name", |field| field.id());
+        errors.add(format!("question_field_{first}"), "Choose at least one field the requester should change");
+    }
+    let forms = ActionForms { question: form.question.clone(), question_fields: form.fields.clone(), errors, ..Default::default() };
+    if !forms.errors.is_empty() {
+        return rerender(&reviewer, &reference, forms).await;
+    }
+    run(&reviewer, &reference, form.version, ActionInput::AskQuestion { question, fields }, forms).await
+}
+
+#[derive(Deserialize)]
+pub struct RejectForm {
+    #[serde(default)]
+    version: i32,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn reject(reviewer: ReviewerPage, Path(reference): Path<String>, Form(form): Form<RejectForm>) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::default();
+    let reason = required_text(&mut errors, "reject_reason", &form.reason, "Enter the reason for rejecting the request");
+    let forms = ActionForms { reason: form.reason.clone(), errors, ..Default::default() };
+    if !forms.errors.is_empty() {
+        return rerender(&reviewer, &reference, forms).await;
+    }
+    run(&reviewer, &reference, form.version, ActionInput::Reject { reason }, forms).await
+}
+
+#[derive(Deserialize)]
+pub struct CompleteForm {
+    #[serde(default)]
+    version: i32,
+    #[serde(default)]
+    advice: String,
+}
+
+pub async fn complete(reviewer: ReviewerPage, Path(reference): Path<String>, Form(form): Form<CompleteForm>) -> Result<Response, AppError> {
+    let full = load(&reviewer, &reference).await?;
+    let mut errors = FieldErrors::default();
+    let advice = if full.request.kind == RequestKind::ExceptionReview || !form.advice.trim().is_empty() {
+        Some(required_text(&mut errors, "complete_advice", &form.advice, "Enter the advice you gave the requester"))
+    } else {
+        None
+    };
+    let forms = ActionForms { advice: form.advice.clone(), errors, ..Default::default() };
+    if !forms.errors.is_empty() {
+        return rerender(&reviewer, &reference, forms).await;
+    }
+    run(&reviewer, &reference, form.version, ActionInput::Complete { advice }, forms).await
+}
+
+#[derive(Deserialize)]
+pub struct ApproveForm {
+    #[serde(default)]
+    version: i32,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    tenant: String,
+    #[serde(default)]
+    credential_type: String,
+    #[serde(default)]
+    expires_on: String,
+    #[serde(default)]
+    granted_name: Vec<String>,
+    #[serde(default)]
+    granted_type: Vec<String>,
+}
+
+fn check_registration(form: &ApproveForm, errors: &mut FieldErrors) -> Option<RegistrationRecord> {
+    let client_id = Uuid::parse_str(form.client_id.trim()).ok();
+    if client_id.is_none() {
+        errors.add("approve_client_id", "Enter the application (client) ID as a GUID, like 11111111-2222-3333-4444-555555555555");
+    }
+    let tenant = required_text(errors, "approve_tenant", &form.tenant, "Enter the tenant ID or domain, such as uwaterloo.ca");
+    let credential_type = CredentialType::parse(form.credential_type.trim());
+    if credential_type.is_none() {
+        errors.add("approve_credential_type", "Choose whether the credential is a client secret or a certificate");
+    }
+    let today = Utc::now().date_naive();
+    let expires_on = match NaiveDate::parse_from_str(form.expires_on.trim(), "%Y-%m-%d") {
+        Ok(date) if date > today => Some(date),
+        Ok(_) => {
+            errors.add("approve_expires_on", "Enter an expiry date after today");
+            None
+        }
+        Err(_) => {
+            errors.add("approve_expires_on", "Enter the credential's expiry date as YYYY-MM-DD, such as 2027-06-30");
+            None
+        }
+    };
+    let mut granted = Vec::new();
+    let rows = form.granted_name.len().max(form.granted_type.len());
+    for index in 0..rows {
+        let name = form.granted_name.get(index).map_or("", |name| name.trim());
+        let kind = form.granted_type.get(index).map_or("", |kind| kind.trim());
+        if name.is_empty() && kind.is_empty() {
+            continue;
+        }
+        let permission_type = PermissionType::parse(kind);
+        if name.is_empty() || name.chars().any(char::is_whitespace) || has_control_characters(name) || name.chars().count() > 200 {
+            errors.add(format!("granted_name_{index}"), format!("Enter granted permission {} as it appears in Entra ID, such as Mail.Send", index + 1));
+        } else if permission_type.is_none() {
+            errors.add(format!("granted_type_{index}"), format!("Choose whether granted permission {} is delegated or application", index + 1));
+        }
+        if let (false, Some(permission_type)) = (name.is_empty(), permission_type) {
+            granted.push(Scope { name: name.to_owned(), permission_type });
+        }
+    }
+    if granted.is_empty() && !errors.list.iter().any(|error| error.field.starts_with("granted_")) {
+        errors.add("granted_name_0", "Enter at least one permission that IST granted");
+    }
+    Some(RegistrationRecord {
+        client_id: client_id?,
+        tenant,
+        credential_type: credential_type?,
+        credential_expires_on: expires_on?,
+        granted,
+    })
+}
+
+pub async fn approve(reviewer: ReviewerPage, Path(reference): Path<String>, Form(form): Form<ApproveForm>) -> Result<Response, AppError> {
+    let full = load(&reviewer, &reference).await?;
+    let mut errors = FieldErrors::default();
+    let registration = if full.request.kind == RequestKind::AppRegistration {
+        check_registration(&form, &mut errors)
+    } else {
+        None
+    };
+    let forms = ActionForms {
+        client_id: form.client_id.clone(),
+        tenant: form.tenant.clone(),
+        credential_type: form.credential_type.clone(),
+        expires_on: form.expires_on.clone(),
+        granted_name: form.granted_name.clone(),
+        granted_type: form.granted_type.clone(),
+        errors,
+        ..Default::default()
+    };
+    if !forms.errors.is_empty() {
+        return rerender(&reviewer, &reference, forms).await;
+    }
+    run(&reviewer, &reference, form.version, ActionInput::Approve { registration }, forms).await
+}
+
+#[derive(Deserialize)]
+pub struct NoteForm {
+    #[serde(default)]
+    body: String,
+    /// `reply` for a message the requester sees; anything else is internal.
+    #[serde(default)]
+    visibility: String,
+    /// `preview` shows the reply as the requester will see it without sending it.
+    #[serde(default)]
+    action: String,
+}
+
+pub async fn add_note(reviewer: ReviewerPage, Path(reference): Path<String>, Form(form): Form<NoteForm>) -> Result<Response, AppError> {
+    let full = load(&reviewer, &reference).await?;
+    let reply = form.visibility == "reply";
+    let mut errors = FieldErrors::default();
+    let missing = if reply { "Enter the reply to the requester" } else { "Enter the internal note" };
+    let body = required_text(&mut errors, "note_body", &form.body, missing);
+    let mut forms = ActionForms { note_body: form.body.clone(), note_reply: reply, errors, ..Default::default() };
+    if !forms.errors.is_empty() {
+        return render_detail(&reviewer, full, forms, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    if form.action == "preview" {
+        forms.preview = reply.then_some(body);
+        return render_detail(&reviewer, full, forms, StatusCode::OK);
+    }
+    let mut tx = reviewer.page.state.db.begin().await?;
+    actions::add_note(&mut tx, full.request.id, reviewer.user.id, &body, !reply).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&detail_url(&reference)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct AssignForm {
+    /// `me` assigns the request to the signed-in reviewer; `none` unassigns it.
+    #[serde(default)]
+    assignee: String,
+}
+
+pub async fn assign(reviewer: ReviewerPage, Path(reference): Path<String>, Form(form): Form<AssignForm>) -> Result<Response, AppError> {
+    let full = load(&reviewer, &reference).await?;
+    let assignee = match form.assignee.as_str() {
+        "me" => Some(reviewer.user.id),
+        "none" => None,
+        _ => return Err(AppError::NotFound),
+    };
+    let mut tx = reviewer.page.state.db.begin().await?;
+    actions::assign(&mut tx, &[full.request.id], assignee, reviewer.user.id).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&detail_url(&reference)).into_response())
+}
