@@ -90,6 +90,8 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{reference}/submitted", get(intake::my_requests::confirmation))
         // Reviewers and admins.
         .route("/review", get(review::queue::queue_page))
+        .route("/review/export.csv", get(review::queue::export_csv))
+        .route("/review/assign", post(review::queue::bulk_assign))
         .route("/review/{reference}", get(review::detail::detail_page))
         .route("/review/{reference}/take", post(review::actions::take))
         .route("/review/{reference}/question", post(review::actions::ask_question))

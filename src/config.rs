@@ -38,6 +38,8 @@ pub struct Settings {
     /// Domains a sending address may use, lowercase; subdomains are accepted too.
     pub allowed_sender_domains: Vec<String>,
     pub time_zone: Tz,
+    /// Business days a request may wait on IST before the queue flags it.
+    pub review_target_business_days: u32,
 }
 
 impl Settings {
@@ -104,6 +106,10 @@ pub struct ServeArgs {
     /// IANA time zone for times shown on pages.
     #[arg(long, env = "TIME_ZONE", default_value = "America/Toronto")]
     pub time_zone: Tz,
+
+    /// Business days a request may wait on IST before the queue flags it.
+    #[arg(long, env = "REVIEW_TARGET_BUSINESS_DAYS", default_value_t = 3)]
+    pub review_target_business_days: u32,
 }
 
 impl ServeArgs {
@@ -151,6 +157,7 @@ impl ServeArgs {
                 .filter(|domain| !domain.is_empty())
                 .collect(),
             time_zone: self.time_zone,
+            review_target_business_days: self.review_target_business_days,
         }
     }
 

@@ -234,7 +234,7 @@ pub async fn apply(
     };
     sqlx::query(
         "UPDATE requests
-         SET status = $2, version = version + 1, updated_at = now(),
+         SET status = $2, version = version + 1, updated_at = now(), review_clock_started_at = now(),
              open_question = $3, question_fields = $4,
              rejection_reason = coalesce($5, rejection_reason),
              advice = coalesce($6, advice),
@@ -351,7 +351,10 @@ pub async fn add_note(
     .bind(body)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE requests SET updated_at = now() WHERE id = $1").bind(request).execute(conn).await?;
+    sqlx::query("UPDATE requests SET updated_at = now(), review_clock_started_at = now() WHERE id = $1")
+        .bind(request)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -365,7 +368,7 @@ pub async fn assign(
 ) -> Result<usize, sqlx::Error> {
     let ids: Vec<i64> = requests.iter().map(|id| id.0).collect();
     let changed: Vec<RequestId> = sqlx::query_scalar(
-        "UPDATE requests SET assignee_id = $2, updated_at = now()
+        "UPDATE requests SET assignee_id = $2, updated_at = now(), review_clock_started_at = now()
          WHERE id = ANY($1) AND assignee_id IS DISTINCT FROM $2
          RETURNING id",
     )

@@ -2,6 +2,7 @@
 //! request, and their persistence.
 
 pub mod actions;
+pub mod queue;
 pub mod repo;
 pub mod status;
 pub mod validation;

@@ -222,17 +222,6 @@ pub async fn list_for_requester(
     sqlx::query_as(&sql).bind(requester).fetch_all(conn).await
 }
 
-/// Lists the newest requests, newest first, and counts all requests.
-pub async fn list_queue(
-    conn: &mut PgConnection,
-    limit: i64,
-) -> Result<(Vec<RequestSummary>, i64), sqlx::Error> {
-    let sql = format!("SELECT {SUMMARY_COLUMNS} FROM requests ORDER BY created_at DESC, id DESC LIMIT $1");
-    let rows = sqlx::query_as(&sql).bind(limit).fetch_all(&mut *conn).await?;
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM requests").fetch_one(&mut *conn).await?;
-    Ok((rows, total))
-}
-
 /// Every stored field of one request.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RequestDetail {
@@ -329,6 +318,14 @@ pub fn is_reference(value: &str) -> bool {
         && digits(parts[2], 4)
         && digits(parts[3], 6)
         && parts[3].len() <= 19
+}
+
+/// Returns the id of the request with this reference.
+pub async fn find_id(conn: &mut PgConnection, reference: &str) -> Result<Option<i64>, sqlx::Error> {
+    if !is_reference(reference) {
+        return Ok(None);
+    }
+    sqlx::query_scalar("SELECT id FROM requests WHERE reference = $1").bind(reference).fetch_optional(conn).await
 }
 
 pub async fn find_by_reference(

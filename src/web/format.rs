@@ -41,6 +41,15 @@ mod tests {
     }
 
     #[test]
+    fn local_time_follows_daylight_saving_change() {
+        // Clocks in Toronto went from 02:00 EST to 03:00 EDT on 8 March 2026.
+        let before = Utc.with_ymd_and_hms(2026, 3, 8, 6, 30, 0).unwrap();
+        let after = Utc.with_ymd_and_hms(2026, 3, 8, 7, 30, 0).unwrap();
+        assert_eq!(local_time(before, chrono_tz::America::Toronto), "8 Mar 2026, 01:30 EST");
+        assert_eq!(local_time(after, chrono_tz::America::Toronto), "8 Mar 2026, 03:30 EDT");
+    }
+
+    #[test]
     fn local_time_names_zone() {
         let time = Utc.with_ymd_and_hms(2026, 12, 4, 19, 5, 0).unwrap();
         assert_eq!(local_time(time, chrono_tz::America::Toronto), "4 Dec 2026, 14:05 EST");

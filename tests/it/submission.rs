@@ -140,13 +140,13 @@ async fn app_registration_appears_in_review_queue(pool: PgPool) {
     let queue = reviewer.get("/review").await;
     assert_eq!(queue.h1(), "Review queue");
     let cells = queue.texts("table.queue tbody tr:first-child td");
-    assert_eq!(cells[0], stored.reference);
-    assert_eq!(cells[1], "App registration");
-    assert_eq!(cells[2], "Acme Room Booking");
-    assert!(cells[3].starts_with("Dana Lee"), "{}", cells[3]);
-    assert!(cells[3].ends_with("dana.lee@uwaterloo.ca"), "{}", cells[3]);
-    assert_eq!(cells[4], "Submitted");
-    assert!(cells[5].starts_with("just now"), "{}", cells[5]);
+    assert_eq!(cells[1], stored.reference);
+    assert_eq!(cells[2], "App registration");
+    assert_eq!(cells[3], "Acme Room Booking");
+    assert!(cells[4].starts_with("Dana Lee"), "{}", cells[4]);
+    assert!(cells[4].ends_with("dana.lee@uwaterloo.ca"), "{}", cells[4]);
+    assert_eq!(cells[5], "Submitted");
+    assert!(cells[7].starts_with("just now"), "{}", cells[7]);
 
     let detail = reviewer.get(&format!("/review/{}", stored.reference)).await;
     let text = detail.body_text();
@@ -177,7 +177,7 @@ async fn queue_lists_newest_first(pool: PgPool) {
     }
     let mut reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Admin).await;
     let queue = reviewer.get("/review").await;
-    let names = queue.texts("table.queue tbody td:nth-child(3)");
+    let names = queue.texts("table.queue tbody td:nth-child(4)");
     assert_eq!(names, vec!["Second App", "First App"]);
 }
 
