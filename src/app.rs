@@ -7,7 +7,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use sqlx::PgPool;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::PropagateRequestIdLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -104,13 +104,13 @@ pub fn router(state: AppState) -> Router {
         .fallback(web::not_found);
 
     routes
-        .layer(axum::middleware::from_fn(web::csrf::verify_post))
-        .layer(sessions)
-        .layer(axum::middleware::from_fn(web::error::html_error_pages))
-        .layer(axum::middleware::from_fn(web::headers::security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .layer(axum::middleware::from_fn(web::csrf::verify_post))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), web::error::error_pages))
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(web::headers::security_headers))
         .layer(web::trace::layer())
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::from_fn(web::trace::assign_request_id))
         .with_state(state)
 }

@@ -57,58 +57,65 @@ impl Default for Settings {
 #[derive(Debug, Clone, Args)]
 pub struct DatabaseArgs {
     /// PostgreSQL connection URL; the database is created if it does not exist.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        value_name = "DATABASE_URL",
+        default_value = DEFAULT_DATABASE_URL,
+        global = true,
+        hide_env_values = true
+    )]
     pub database_url: String,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address and port to listen on.
-    #[arg(long = "bind", env = "BIND_ADDR", default_value = "127.0.0.1:8080")]
+    #[arg(long = "bind", env = "BIND_ADDR", default_value = "127.0.0.1:8080", value_name = "BIND_ADDR")]
     pub bind: SocketAddr,
 
     /// Decision-tree policy file (TOML) to use instead of the compiled-in one.
-    #[arg(long = "policy", env = "POLICY_FILE")]
+    #[arg(long = "policy", env = "POLICY_FILE", value_name = "POLICY_FILE")]
     pub policy_file: Option<PathBuf>,
 
     /// Base URL users reach the service at; https makes cookies Secure.
-    #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:8080", value_name = "PUBLIC_URL")]
     pub public_url: Url,
 
     /// Relay host shown on the self-service instructions.
-    #[arg(long, env = "RELAY_HOST", default_value = "smtp.uwaterloo.ca")]
+    #[arg(long, env = "RELAY_HOST", default_value = "smtp.uwaterloo.ca", value_name = "RELAY_HOST")]
     pub relay_host: String,
 
-    /// Relay port shown on the self-service instructions.
-    #[arg(long, env = "RELAY_PORT", default_value_t = 587)]
+    /// Relay port shown on the self-service instructions (1 to 65535).
+    #[arg(long, env = "RELAY_PORT", default_value_t = 587, value_name = "RELAY_PORT")]
     pub relay_port: u16,
 
     /// Relay encryption shown on the self-service instructions.
-    #[arg(long, env = "RELAY_ENCRYPTION", default_value = "STARTTLS")]
+    #[arg(long, env = "RELAY_ENCRYPTION", default_value = "STARTTLS", value_name = "RELAY_ENCRYPTION")]
     pub relay_encryption: String,
 
     /// Relay authentication requirement shown on the self-service instructions.
-    #[arg(long, env = "RELAY_AUTHENTICATION", default_value = "Required")]
+    #[arg(long, env = "RELAY_AUTHENTICATION", default_value = "Required", value_name = "RELAY_AUTHENTICATION")]
     pub relay_authentication: String,
 
     /// Where users open a ticket with the IST Service Desk.
-    #[arg(long, env = "SERVICE_DESK_URL", default_value = DEFAULT_SERVICE_DESK_URL)]
+    #[arg(long, env = "SERVICE_DESK_URL", default_value = DEFAULT_SERVICE_DESK_URL, value_name = "SERVICE_DESK_URL")]
     pub service_desk_url: Url,
 
     /// The published relay article that tickets should cite.
-    #[arg(long, env = "RELAY_ARTICLE_URL", default_value = DEFAULT_RELAY_ARTICLE_URL)]
+    #[arg(long, env = "RELAY_ARTICLE_URL", default_value = DEFAULT_RELAY_ARTICLE_URL, value_name = "RELAY_ARTICLE_URL")]
     pub relay_article_url: Url,
 
     /// Comma-separated domains a sending address may use.
-    #[arg(long, env = "ALLOWED_SENDER_DOMAINS", default_value = "uwaterloo.ca", value_delimiter = ',')]
+    #[arg(long, env = "ALLOWED_SENDER_DOMAINS", default_value = "uwaterloo.ca", value_delimiter = ',', value_name = "ALLOWED_SENDER_DOMAINS")]
     pub allowed_sender_domains: Vec<String>,
 
     /// IANA time zone for times shown on pages.
-    #[arg(long, env = "TIME_ZONE", default_value = "America/Toronto")]
+    #[arg(long, env = "TIME_ZONE", default_value = "America/Toronto", value_name = "TIME_ZONE")]
     pub time_zone: Tz,
 
     /// Business days a request may wait on IST before the queue flags it.
-    #[arg(long, env = "REVIEW_TARGET_BUSINESS_DAYS", default_value_t = 3)]
+    #[arg(long, env = "REVIEW_TARGET_BUSINESS_DAYS", default_value_t = 3, value_name = "REVIEW_TARGET_BUSINESS_DAYS")]
     pub review_target_business_days: u32,
 }
 
@@ -123,6 +130,29 @@ impl ServeArgs {
             return Err(format!(
                 "ALLOWED_SENDER_DOMAINS contains {bad:?}, which is not a domain: use names such as uwaterloo.ca, separated by commas"
             ));
+        }
+        for (name, url) in [
+            ("PUBLIC_URL", &settings.public_url),
+            ("SERVICE_DESK_URL", &settings.service_desk_url),
+            ("RELAY_ARTICLE_URL", &settings.relay_article_url),
+        ] {
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                return Err(format!("{name} is {:?}: use an http or https address, such as https://uwaterloo.ca/", url.as_str()));
+            }
+        }
+        if !is_domain(&settings.relay.host) {
+            return Err(format!("RELAY_HOST is {:?}: use the relay's host name, such as smtp.uwaterloo.ca", settings.relay.host));
+        }
+        if settings.relay.port == 0 {
+            return Err("RELAY_PORT is 0: use the relay's port, such as 587".to_owned());
+        }
+        for (name, value) in [("RELAY_ENCRYPTION", &settings.relay.encryption), ("RELAY_AUTHENTICATION", &settings.relay.authentication)] {
+            if value.trim().is_empty() {
+                return Err(format!("{name} is empty: describe it as users should configure it, such as STARTTLS or Required"));
+            }
+        }
+        if settings.review_target_business_days == 0 {
+            return Err("REVIEW_TARGET_BUSINESS_DAYS is 0: use a whole number of business days, such as 3".to_owned());
         }
         Ok(settings)
     }
@@ -242,6 +272,21 @@ mod tests {
             args.settings().unwrap_err(),
             "ALLOWED_SENDER_DOMAINS lists no domain: give at least one, such as uwaterloo.ca"
         );
+    }
+
+    #[test]
+    fn script_link_is_rejected() {
+        let mut args = ServeArgs::parse_from_env();
+        args.service_desk_url = "javascript:alert(1)".parse().unwrap();
+        let error = args.settings().unwrap_err();
+        assert!(error.starts_with("SERVICE_DESK_URL is \"javascript:alert(1)\""), "{error}");
+    }
+
+    #[test]
+    fn empty_relay_host_is_rejected() {
+        let mut args = ServeArgs::parse_from_env();
+        args.relay_host = String::new();
+        assert!(args.settings().unwrap_err().starts_with("RELAY_HOST is \"\""));
     }
 
     #[test]

@@ -15,7 +15,12 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 #[error("{0}")]
 pub struct StartupError(pub String);
 
+/// How long start-up waits for PostgreSQL before it gives up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// Creates the database when it is missing, connects, and applies migrations.
+/// A server that accepts connections but never answers fails after
+/// [`CONNECT_TIMEOUT`] instead of hanging.
 pub async fn connect_and_migrate(database_url: &str) -> Result<PgPool, StartupError> {
     let shown_url = redact_url(database_url);
     let unreachable = |err: sqlx::Error| {
@@ -25,7 +30,16 @@ pub async fn connect_and_migrate(database_url: &str) -> Result<PgPool, StartupEr
         ))
     };
 
-    let exists = Postgres::database_exists(database_url).await.map_err(unreachable)?;
+    let exists = tokio::time::timeout(CONNECT_TIMEOUT, Postgres::database_exists(database_url))
+        .await
+        .map_err(|_| {
+            StartupError(format!(
+                "connecting to PostgreSQL at {shown_url} timed out after {} s. Check that DATABASE_URL points at \
+                 a PostgreSQL server and that nothing in between holds the connection.",
+                CONNECT_TIMEOUT.as_secs()
+            ))
+        })?
+        .map_err(unreachable)?;
     if !exists {
         Postgres::create_database(database_url).await.map_err(|err| {
             StartupError(format!(

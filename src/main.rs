@@ -54,19 +54,26 @@ enum PolicyCommand {
 enum UserCommand {
     /// Add a local account; the password is read from standard input.
     Add {
+        /// Sign-in email address; stored in lowercase.
         #[arg(long)]
         email: String,
+        /// Full name, shown on pages and pre-filled on request forms (at most 200 characters).
         #[arg(long)]
         name: String,
         #[arg(long, value_enum)]
         role: Role,
+        /// Department, pre-filled on request forms (at most 200 characters).
         #[arg(long)]
         department: Option<String>,
     },
 }
 
 fn init_tracing() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    // sqlx_postgres logs an unrecognised connection parameter with its value,
+    // which would print a mistyped password parameter, so its option parser
+    // logs errors only.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sqlx_postgres=warn,sqlx_postgres::options=error"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -116,7 +123,7 @@ async fn main() -> ExitCode {
 async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> {
     let settings = args.settings()?;
     for name in args.unconfirmed_links() {
-        tracing::warn!(setting = name, "{name} is not set, so pages link to a default address that IST has not confirmed");
+        tracing::warn!(setting = name, "{name} is at its default, an address IST has not confirmed; set it for production");
     }
     let policy = load_policy(args.policy_file.as_deref())?;
     let pool = db::connect_and_migrate(&database.database_url).await.map_err(|err| err.to_string())?;
@@ -129,10 +136,25 @@ async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> 
         .map_err(|err| format!("cannot listen on {}: {err}. Choose another address with --bind or BIND_ADDR", args.bind))?;
     let address = listener.local_addr().map_err(|err| format!("cannot read the listening address: {err}"))?;
     tracing::info!(address = %address, "serving on http://{address}");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|err| format!("server error: {err}"))?;
+    let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
+    let signal = shutdown_signal()?;
+    let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
+        signal.await;
+        let _ = stopping.send(());
+    });
+    // A client that never finishes its request would hold a graceful
+    // shutdown open forever, so the server gets a deadline once it stops.
+    let deadline = async move {
+        if stopped.await.is_ok() {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        result = server => result.map_err(|err| format!("server error: {err}"))?,
+        () = deadline => tracing::warn!("connections were still open {} s after the stop signal; closing them", SHUTDOWN_GRACE.as_secs()),
+    }
     tracing::info!("stopped");
     Ok(())
 }
@@ -150,24 +172,22 @@ fn spawn_session_cleanup(pool: sqlx::PgPool) {
     });
 }
 
-/// Waits for Ctrl-C or SIGTERM, the signal service managers send to stop a process.
-async fn shutdown_signal() {
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(err) => {
-                tracing::error!(error = %err, "cannot listen for SIGTERM: {err}");
-                std::future::pending::<()>().await;
-            }
+/// How long a stopping server waits for open connections to finish.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Waits for Ctrl-C or SIGTERM, the signal service managers send to stop a
+/// process. The SIGTERM handler is installed before this returns, so a
+/// signal that arrives while the server starts is not missed.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>, String> {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|err| format!("cannot listen for SIGTERM: {err}"))?;
+    Ok(async move {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate.recv() => {}
         }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate => {}
-    }
-    tracing::info!("shutting down");
+        tracing::info!("shutting down");
+    })
 }
 
 async fn migrate(database: &DatabaseArgs) -> Result<(), String> {

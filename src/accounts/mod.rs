@@ -15,7 +15,7 @@ pub enum Role {
     Requester,
     /// IST staff; works the whole queue.
     Reviewer,
-    /// A reviewer who also manages users and roles.
+    /// A reviewer; user and role management pages will be limited to admins.
     Admin,
 }
 
@@ -65,7 +65,7 @@ pub enum NewUserError {
     EmptyName,
     #[error("the {field} is invalid: use at most {max} characters and no control characters")]
     InvalidText { field: &'static str, max: usize },
-    #[error("the password is too short: use at least {min} characters")]
+    #[error("the password is too short: use at least {min} characters, not counting spaces at either end")]
     ShortPassword { min: usize },
     #[error("a user with email {0} already exists")]
     DuplicateEmail(String),
@@ -99,7 +99,7 @@ pub async fn create_user(conn: &mut PgConnection, new_user: NewUser) -> Result<U
     if new_user.department.as_deref().is_some_and(|department| !is_plain_text(department.trim(), MAX_NAME_CHARS)) {
         return Err(NewUserError::InvalidText { field: "department", max: MAX_NAME_CHARS });
     }
-    if new_user.password.chars().count() < MIN_PASSWORD_CHARS {
+    if new_user.password.trim().chars().count() < MIN_PASSWORD_CHARS {
         return Err(NewUserError::ShortPassword { min: MIN_PASSWORD_CHARS });
     }
     let hash = password::hash(&new_user.password).map_err(|err| NewUserError::Hash(err.to_string()))?;

@@ -16,9 +16,14 @@ pub async fn current_user(session: &Session, db: &PgPool) -> Result<Option<User>
     Ok(find_user(&mut conn, id).await?)
 }
 
-/// Marks the session as signed in. A new session id stops session fixation;
-/// the session's other data, such as tree answers, is kept.
+/// Marks the session as signed in. A new session id stops session fixation.
+/// The tree answers and drafts of a signed-out visitor are kept; those of a
+/// different user who was signed in on the same browser are cleared.
 pub async fn sign_in(session: &Session, user: UserId) -> Result<(), AppError> {
+    let previous = session.get::<UserId>(USER_KEY).await?;
+    if previous.is_some_and(|previous| previous != user) {
+        crate::intake::state::clear(session).await?;
+    }
     session.cycle_id().await?;
     session.insert(USER_KEY, user).await?;
     csrf::rotate(session).await?;

@@ -7,13 +7,14 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::forms::{
-    FieldName, LinkRow, check_email, check_links, check_text, has_control_characters, link_rows, trim,
+    FieldName, LinkRow, MAX_LINKS, add_link_row, check_email, check_links, check_text, control_character_message,
+    drop_blank_rows_beyond, has_control_characters, link_rows, trim,
 };
 use super::request_flow::RequestForm;
 use super::state::{APP_REGISTRATION_DRAFT_KEY, AnswerRow};
 use crate::accounts::User;
 use crate::config::Settings;
-use crate::policy::{OutcomeKind, Path};
+use crate::policy::{OutcomeKind, Path, Policy};
 use crate::requests::validation::is_in_domains;
 use crate::requests::{AppRegistrationDetails, NewRequest, PermissionType, RequesterDetails, Scope};
 use crate::web::form::FieldErrors;
@@ -58,16 +59,16 @@ pub struct AppRegistrationForm {
 }
 
 const APPLICATION_NAME: FieldName =
-    FieldName { id: "application_name", noun: "the application name", title: "Application name" };
-const VENDOR: FieldName = FieldName { id: "vendor", noun: "the vendor's name", title: "Vendor" };
+    FieldName { id: "application_name", noun: "the application name", title: "Application name", multiline: false };
+const VENDOR: FieldName = FieldName { id: "vendor", noun: "the vendor's name", title: "Vendor", multiline: false };
 const BUSINESS_PURPOSE: FieldName =
-    FieldName { id: "business_purpose", noun: "the business purpose", title: "Business purpose" };
+    FieldName { id: "business_purpose", noun: "the business purpose", title: "Business purpose", multiline: true };
 const SENDING_ADDRESS: FieldName =
-    FieldName { id: "sending_address", noun: "the sending email address", title: "Sending email address" };
-pub const REQUESTER_NAME: FieldName = FieldName { id: "requester_name", noun: "your name", title: "Your name" };
+    FieldName { id: "sending_address", noun: "the sending email address", title: "Sending email address", multiline: false };
+pub const REQUESTER_NAME: FieldName = FieldName { id: "requester_name", noun: "your name", title: "Your name", multiline: false };
 pub const REQUESTER_EMAIL: FieldName =
-    FieldName { id: "requester_email", noun: "your email address", title: "Your email address" };
-pub const DEPARTMENT: FieldName = FieldName { id: "department", noun: "your department", title: "Department" };
+    FieldName { id: "requester_email", noun: "your email address", title: "Your email address", multiline: false };
+pub const DEPARTMENT: FieldName = FieldName { id: "department", noun: "your department", title: "Department", multiline: false };
 
 /// One permission row as rendered.
 pub struct ScopeRow {
@@ -123,7 +124,9 @@ impl AppRegistrationForm {
                     scope_name_id(index),
                     format!("Permission {} must be {MAX_SCOPE_NAME_CHARS} characters or fewer", row.number),
                 );
-            } else if name.chars().any(char::is_whitespace) || has_control_characters(name) {
+            } else if has_control_characters(name) {
+                errors.add(scope_name_id(index), control_character_message(&format!("Permission {}", row.number)));
+            } else if name.chars().any(char::is_whitespace) {
                 errors.add(
                     scope_name_id(index),
                     format!("Enter permission {} without spaces, as the vendor writes it, such as Mail.Send", row.number),
@@ -174,9 +177,10 @@ impl RequestForm for AppRegistrationForm {
 
     const DRAFT_KEY: &'static str = APP_REGISTRATION_DRAFT_KEY;
     const OUTCOME: OutcomeKind = OutcomeKind::AppRegistration;
+    const CHECK_RETURN_KEY: &'static str = "app-registration-check";
     const URL: &'static str = "/requests/new/app-registration";
 
-    fn prefill(user: &User, _path: &Path<'_>) -> Self {
+    fn prefill(user: &User, _policy: &Policy, _path: &Path<'_>) -> Self {
         AppRegistrationForm {
             requester_name: user.display_name.clone(),
             requester_email: user.email.clone(),
@@ -201,20 +205,36 @@ impl RequestForm for AppRegistrationForm {
         }
     }
 
-    fn add_row(&mut self, action: &str) -> bool {
+    fn add_row(&mut self, action: &str) -> Option<FieldErrors> {
         match action {
-            "add_link" => self.vendor_link.push(String::new()),
+            "add_link" => Some(add_link_row(&mut self.vendor_link)),
             "add_scope" => {
+                let mut errors = FieldErrors::default();
                 // Keep the two columns the same length before adding a row.
                 let rows = self.scope_rows();
                 self.scope_name = rows.iter().map(|row| row.name.clone()).collect();
                 self.scope_type = rows.iter().map(|row| row.permission_type.clone()).collect();
-                self.scope_name.push(String::new());
-                self.scope_type.push(String::new());
+                if rows.len() >= MAX_SCOPES {
+                    errors.add(scope_name_id(rows.len() - 1), format!("You can list at most {MAX_SCOPES} permissions"));
+                } else {
+                    self.scope_name.push(String::new());
+                    self.scope_type.push(String::new());
+                }
+                Some(errors)
             }
-            _ => return false,
+            _ => None,
         }
-        true
+    }
+
+    fn compact_rows(&mut self) {
+        drop_blank_rows_beyond(&mut self.vendor_link, MAX_LINKS);
+        let rows = self.scope_rows();
+        if rows.len() > MAX_SCOPES {
+            let kept: Vec<ScopeRow> =
+                rows.into_iter().filter(|row| !row.name.trim().is_empty() || !row.permission_type.trim().is_empty()).collect();
+            self.scope_name = kept.iter().map(|row| row.name.clone()).collect();
+            self.scope_type = kept.iter().map(|row| row.permission_type.clone()).collect();
+        }
     }
 
     fn action(&self) -> &str {

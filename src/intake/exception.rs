@@ -8,12 +8,15 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::app_registration::{DEPARTMENT, REQUESTER_EMAIL, REQUESTER_NAME};
-use super::forms::{FieldName, LinkRow, check_text, check_email, check_links, link_rows, trim};
+use super::forms::{
+    FieldName, LinkRow, MAX_LINKS, add_link_row, check_email, check_links, check_text, drop_blank_rows_beyond,
+    link_rows, trim,
+};
 use super::request_flow::RequestForm;
 use super::state::{AnswerRow, EXCEPTION_DRAFT_KEY};
 use crate::accounts::User;
 use crate::config::Settings;
-use crate::policy::{OutcomeKind, Path, PrefillField};
+use crate::policy::{OutcomeKind, Path, Policy, PrefillField};
 use crate::requests::{ExceptionDetails, NewRequest, RequesterDetails};
 use crate::web::form::FieldErrors;
 use crate::web::page::Chrome;
@@ -65,30 +68,27 @@ pub struct ExceptionForm {
 }
 
 const APPLICATION_NAME: FieldName =
-    FieldName { id: "application_name", noun: "the application name", title: "Application name" };
+    FieldName { id: "application_name", noun: "the application name", title: "Application name", multiline: false };
 const APPLICATION_DETAILS: FieldName = FieldName {
     id: "application_details",
     noun: "what the application does and why it sends email",
-    title: "Application details",
-};
+    title: "Application details", multiline: true };
 const HOSTING_LOCATION: FieldName =
-    FieldName { id: "hosting_location", noun: "where the application is hosted", title: "Hosting location" };
+    FieldName { id: "hosting_location", noun: "where the application is hosted", title: "Hosting location", multiline: false };
 const AUTHENTICATION_METHOD: FieldName = FieldName {
     id: "authentication_method",
     noun: "how the application authenticates to send email",
-    title: "Authentication method",
-};
+    title: "Authentication method", multiline: true };
 const SENDING_PATTERN: FieldName =
-    FieldName { id: "sending_pattern", noun: "when and to whom the application sends", title: "Sending pattern" };
+    FieldName { id: "sending_pattern", noun: "when and to whom the application sends", title: "Sending pattern", multiline: true };
 const EXPECTED_VOLUME: FieldName =
-    FieldName { id: "expected_volume", noun: "the expected volume", title: "Expected volume" };
+    FieldName { id: "expected_volume", noun: "the expected volume", title: "Expected volume", multiline: false };
 const SENDING_ADDRESS: FieldName =
-    FieldName { id: "sending_address", noun: "the sending email address", title: "Sending email address" };
+    FieldName { id: "sending_address", noun: "the sending email address", title: "Sending email address", multiline: false };
 const UNMET_REQUIREMENTS: FieldName = FieldName {
     id: "unmet_requirements",
     noun: "the requirements your case does not meet",
-    title: "Requirements not met",
-};
+    title: "Requirements not met", multiline: true };
 
 fn requirement_lines(text: &str) -> Vec<String> {
     text.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_owned).collect()
@@ -118,25 +118,30 @@ impl RequestForm for ExceptionForm {
 
     const DRAFT_KEY: &'static str = EXCEPTION_DRAFT_KEY;
     const OUTCOME: OutcomeKind = OutcomeKind::Exception;
+    const CHECK_RETURN_KEY: &'static str = "exception-check";
     const URL: &'static str = "/requests/new/exception";
 
-    fn prefill(user: &User, path: &Path<'_>) -> Self {
+    fn prefill(user: &User, policy: &Policy, path: &Path<'_>) -> Self {
         let mut form = ExceptionForm {
             requester_name: user.display_name.clone(),
             requester_email: user.email.clone(),
             department: user.department.clone().unwrap_or_default(),
             ..Default::default()
         };
-        form.refresh_from_path(path);
+        form.refresh_from_path(policy, path);
         form
     }
 
-    fn refresh_from_path(&mut self, path: &Path<'_>) {
+    fn refresh_from_path(&mut self, policy: &Policy, path: &Path<'_>) {
         let hosting = path.steps.iter().find(|step| step.question.fills == Some(PrefillField::HostingLocation));
         if let Some(step) = hosting {
             self.hosting_location = step.answer.label.clone();
         }
-        self.unmet_requirements = path.unmet_requirements().join("\n");
+        let own_lines = requirement_lines(&self.unmet_requirements)
+            .into_iter()
+            .filter(|line| !policy.is_generated_requirement(line));
+        let lines: Vec<String> = path.unmet_requirements().into_iter().chain(own_lines).collect();
+        self.unmet_requirements = lines.join("\n");
     }
 
     fn from_details(details: &ExceptionDetails) -> Self {
@@ -157,13 +162,12 @@ impl RequestForm for ExceptionForm {
         }
     }
 
-    fn add_row(&mut self, action: &str) -> bool {
-        if action == "add_link" {
-            self.vendor_link.push(String::new());
-            true
-        } else {
-            false
-        }
+    fn add_row(&mut self, action: &str) -> Option<FieldErrors> {
+        (action == "add_link").then(|| add_link_row(&mut self.vendor_link))
+    }
+
+    fn compact_rows(&mut self) {
+        drop_blank_rows_beyond(&mut self.vendor_link, MAX_LINKS);
     }
 
     fn action(&self) -> &str {

@@ -15,6 +15,8 @@ pub struct FieldName {
     pub noun: &'static str,
     /// Used at the start of a sentence, as in "Application name must be …".
     pub title: &'static str,
+    /// A textarea; single-line fields reject line breaks and tabs.
+    pub multiline: bool,
 }
 
 pub const MAX_LINK_CHARS: usize = 2000;
@@ -35,14 +37,28 @@ fn describe(name: &FieldName, error: &ValidationError, value: &str) -> String {
 }
 
 /// Checks whether the text contains a control character other than tab and
-/// line breaks, or a Unicode bidirectional override or isolate. PostgreSQL
-/// cannot store NUL in text, and bidirectional controls can make a value
-/// read differently on a reviewer's page than it was typed.
+/// line breaks, or an invisible formatting character: a zero-width space,
+/// word joiner or byte-order mark, or a bidirectional mark, override or
+/// isolate. PostgreSQL cannot store NUL in text, and invisible characters can
+/// make a value read differently on a reviewer's page than it was typed.
+/// The zero-width joiner and non-joiner stay allowed, because some scripts
+/// and emoji need them.
 pub fn has_control_characters(value: &str) -> bool {
     value.chars().any(|ch| {
         (ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
-            || matches!(ch, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+            || matches!(
+                ch,
+                '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{061C}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}'
+                    | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+            )
     })
+}
+
+/// The message for a value with a character [`has_control_characters`] rejects.
+pub fn control_character_message(title: &str) -> String {
+    format!(
+        "{title} contains an invisible or control character, such as a null byte or a text-direction mark. Remove it and try again"
+    )
 }
 
 /// Adds the first message for one text field: its `validator` error, or a
@@ -54,10 +70,11 @@ pub fn check_text(errors: &mut FieldErrors, report: &ValidationErrors, name: &Fi
         return true;
     }
     if has_control_characters(value) {
-        errors.add(
-            name.id,
-            format!("{} contains a control character, such as a null byte. Remove it and try again", name.title),
-        );
+        errors.add(name.id, control_character_message(name.title));
+        return true;
+    }
+    if !name.multiline && value.contains(['\n', '\r', '\t']) {
+        errors.add(name.id, format!("Enter {} on one line, without line breaks or tabs", name.noun));
         return true;
     }
     false
@@ -75,6 +92,29 @@ pub fn trim(value: &mut String) {
     if trimmed.len() != value.len() {
         *value = trimmed.to_owned();
     }
+}
+
+fn has_credentials(link: &str) -> bool {
+    url::Url::parse(link).is_ok_and(|url| !url.username().is_empty() || url.password().is_some())
+}
+
+/// Removes blank entries when there are more than `max`, keeping every
+/// value the user typed.
+pub fn drop_blank_rows_beyond(values: &mut Vec<String>, max: usize) {
+    if values.len() > max {
+        values.retain(|value| !value.trim().is_empty());
+    }
+}
+
+/// Adds a blank link row, or explains why no more fit.
+pub fn add_link_row(links: &mut Vec<String>) -> FieldErrors {
+    let mut errors = FieldErrors::default();
+    if links.len() >= MAX_LINKS {
+        errors.add(link_id(links.len() - 1), format!("You can give at most {MAX_LINKS} links"));
+    } else {
+        links.push(String::new());
+    }
+    errors
 }
 
 /// One vendor-documentation link input as rendered.
@@ -119,6 +159,11 @@ pub fn check_links(errors: &mut FieldErrors, links: &[String], required: bool) -
             errors.add(
                 link_id(index),
                 format!("Enter link {} as a full web address that starts with https:// or http://", index + 1),
+            );
+        } else if has_credentials(link) {
+            errors.add(
+                link_id(index),
+                format!("Remove the user name and password from link {}; IST needs a link anyone at the university can open", index + 1),
             );
         }
         kept.push(link.to_owned());

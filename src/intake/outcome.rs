@@ -31,7 +31,7 @@ pub async fn outcome_page(page: Page) -> Result<Response, AppError> {
         return Ok(Redirect::to(&state::continue_url(&path)).into_response());
     };
     let unmet = if outcome.kind == OutcomeKind::Exception { path.unmet_requirements() } else { Vec::new() };
-    let answers = state::answer_rows(&path);
+    let answers = state::answer_rows(&path, None);
     let last_change_url = answers.last().map(|row| row.change_url.clone()).unwrap_or_else(|| "/tree".to_owned());
     render(&OutcomePage {
         chrome: page.chrome(),

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::state::{self, AnswerRow, Draft};
 use crate::accounts::User;
 use crate::config::Settings;
-use crate::policy::{OutcomeKind, Path};
+use crate::policy::{OutcomeKind, Path, Policy};
 use crate::requests::NewRequest;
 use crate::requests::repo::{self, SubmitContext, SubmitError};
 use crate::web::form::FieldErrors;
@@ -29,14 +29,21 @@ pub trait RequestForm: Sized + DeserializeOwned + Send + 'static {
     const OUTCOME: OutcomeKind;
     /// The form's URL; the check page and the submit hang below it.
     const URL: &'static str;
+    /// The key a tree Change link carries to come back to this form's check page.
+    const CHECK_RETURN_KEY: &'static str;
 
     /// A new form, pre-filled from the account and the tree's answers.
-    fn prefill(user: &User, path: &Path<'_>) -> Self;
+    fn prefill(user: &User, policy: &Policy, path: &Path<'_>) -> Self;
     fn from_details(details: &Self::Details) -> Self;
-    /// Refills the fields that come from the tree after its answers changed.
-    fn refresh_from_path(&mut self, _path: &Path<'_>) {}
-    /// Applies an "add another" button; returns false when `action` is not one.
-    fn add_row(&mut self, action: &str) -> bool;
+    /// Refills the fields that come from the tree after its answers changed,
+    /// keeping what the user added to them.
+    fn refresh_from_path(&mut self, _policy: &Policy, _path: &Path<'_>) {}
+    /// Applies an "add another" button. Returns None when `action` is not
+    /// one, or the errors to show, empty when the row was added.
+    fn add_row(&mut self, action: &str) -> Option<FieldErrors>;
+    /// Drops blank rows when there are more rows than the form allows, so a
+    /// crafted post cannot make the page render thousands of inputs.
+    fn compact_rows(&mut self);
     fn action(&self) -> &str;
     fn validate(self, settings: &Settings) -> Result<Self::Details, (Self, FieldErrors)>;
     fn into_request(details: Self::Details) -> NewRequest;
@@ -72,8 +79,7 @@ fn check_url<F: RequestForm>() -> String {
 }
 
 /// Shown on the form when the tree answers changed after it was filled in.
-const ANSWERS_CHANGED: &str =
-    "Your answers to the questions changed since you filled in this form, so the fields that come from them were filled in again. Check them before you continue.";
+const ANSWERS_CHANGED: &str = "Your answers to the questions changed since you filled in this form, so the fields that come from them were filled in again. Anything you had added to them yourself was kept. Check them before you continue.";
 
 pub async fn form_page<F: RequestForm>(signed: SignedIn) -> Result<Response, AppError> {
     if let Err(redirect) = require_outcome::<F>(&signed).await? {
@@ -87,12 +93,12 @@ pub async fn form_page<F: RequestForm>(signed: SignedIn) -> Result<Response, App
         Some(draft) => {
             let mut form = F::from_details(&draft.details);
             if draft.answers != state::stored_answers(&path) {
-                form.refresh_from_path(&path);
+                form.refresh_from_path(&signed.page.state.policy, &path);
                 notice = Some(ANSWERS_CHANGED);
             }
             form
         }
-        None => F::prefill(&signed.user, &path),
+        None => F::prefill(&signed.user, &signed.page.state.policy, &path),
     };
     Ok(Html(form.render_form(signed.page.chrome(), &signed.page.state.settings, FieldErrors::default(), notice)?).into_response())
 }
@@ -104,9 +110,11 @@ pub async fn save_form<F: RequestForm>(
     if let Err(redirect) = require_outcome::<F>(&signed).await? {
         return Ok(redirect);
     }
+    form.compact_rows();
     let action = form.action().to_owned();
-    if form.add_row(&action) {
-        return Ok(Html(form.render_form(signed.page.chrome(), &signed.page.state.settings, FieldErrors::default(), None)?).into_response());
+    if let Some(errors) = form.add_row(&action) {
+        let html = form.render_form(signed.page.chrome(), &signed.page.state.settings, errors, None)?;
+        return Ok(Html(html).into_response());
     }
     match form.validate(&signed.page.state.settings) {
         Ok(details) => {
@@ -134,7 +142,7 @@ pub async fn check_page<F: RequestForm>(signed: SignedIn) -> Result<Response, Ap
     let Some(draft) = draft.filter(|draft| draft.answers == state::stored_answers(&path)) else {
         return Ok(Redirect::to(F::URL).into_response());
     };
-    let rows = state::answer_rows(&path);
+    let rows = state::answer_rows(&path, Some(F::CHECK_RETURN_KEY));
     let html = F::render_check(signed.page.chrome(), &draft.details, draft.submission_key, rows)?;
     Ok(Html(html).into_response())
 }

@@ -97,11 +97,14 @@ pub struct AnswerRow {
     pub change_url: String,
 }
 
-pub fn answer_rows(path: &Path<'_>) -> Vec<AnswerRow> {
+/// The answer rows with Change links; `return_key` names a check page the
+/// change should come back to.
+pub fn answer_rows(path: &Path<'_>, return_key: Option<&str>) -> Vec<AnswerRow> {
+    let suffix = return_key.map(|key| format!("&return={key}")).unwrap_or_default();
     stored_answers(path)
         .into_iter()
         .map(|answer| AnswerRow {
-            change_url: format!("/tree/{}?change=1", answer.question),
+            change_url: format!("/tree/{}?change=1{suffix}", answer.question),
             question: answer.question_text,
             answer: answer.answer_text,
         })

@@ -22,13 +22,19 @@ struct QuestionPage<'a> {
     selected: Option<String>,
     back_url: String,
     change: bool,
+    /// The key of the check page to return to after a change, if any.
+    return_key: Option<&'static str>,
     errors: FieldErrors,
 }
 
+/// Where a change was started, so the question can lead back there: the
+/// outcome page by default, or a request form's check page.
 #[derive(Deserialize)]
 pub struct ChangeQuery {
     #[serde(default)]
     change: Option<String>,
+    #[serde(default, rename = "return")]
+    return_to: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -37,6 +43,21 @@ pub struct AnswerForm {
     answer: Option<String>,
     #[serde(default)]
     change: Option<String>,
+    #[serde(default, rename = "return")]
+    return_to: Option<String>,
+}
+
+/// The check pages a change may return to, by the key a Change link carries.
+fn return_url(key: Option<&str>) -> Option<&'static str> {
+    match key? {
+        "app-registration-check" => Some("/requests/new/app-registration/check"),
+        "exception-check" => Some("/requests/new/exception/check"),
+        _ => None,
+    }
+}
+
+fn is_change(flag: Option<&str>) -> bool {
+    flag == Some("1")
 }
 
 /// GET /tree: continues wherever the visitor's answers lead.
@@ -67,10 +88,9 @@ pub async fn question_page(
         return Ok(Redirect::to(&state::continue_url(&path)).into_response());
     }
     let selected = answers.answers.get(&id).filter(|answer| question.answer(answer).is_some()).cloned();
-    let change = query.change.is_some();
-    // A change starts from the outcome or the check page, so Back returns to where the walk ends.
-    let back = if change { state::continue_url(&path) } else { back_url(&path, &id) };
-    let view = QuestionView { question, selected, back_url: back, change };
+    let change = is_change(query.change.as_deref());
+    let return_key = return_key(query.return_to.as_deref());
+    let view = QuestionView { question, selected, back_url: change_back_url(&path, &id, change, return_key), change, return_key };
     render_question(&page, view, FieldErrors::default(), StatusCode::OK)
 }
 
@@ -79,6 +99,7 @@ struct QuestionView<'a> {
     selected: Option<String>,
     back_url: String,
     change: bool,
+    return_key: Option<&'static str>,
 }
 
 fn render_question(page: &Page, view: QuestionView<'_>, errors: FieldErrors, status: StatusCode) -> Result<Response, AppError> {
@@ -90,9 +111,28 @@ fn render_question(page: &Page, view: QuestionView<'_>, errors: FieldErrors, sta
             selected: view.selected,
             back_url: view.back_url,
             change: view.change,
+            return_key: view.return_key,
             errors,
         },
     )
+}
+
+/// The key of an allowed check page, as a `'static` value for the template.
+fn return_key(key: Option<&str>) -> Option<&'static str> {
+    return_url(key).map(|url| if url.contains("exception") { "exception-check" } else { "app-registration-check" })
+}
+
+/// The Back link. A change started elsewhere goes back there: to the check
+/// page it came from, or to where the walk ends; otherwise Back goes to the
+/// previous question.
+fn change_back_url(path: &crate::policy::Path<'_>, id: &str, change: bool, return_key: Option<&str>) -> String {
+    if !change {
+        return back_url(path, id);
+    }
+    match return_url(return_key) {
+        Some(url) => url.to_owned(),
+        None => state::continue_url(path),
+    }
 }
 
 /// The Back link: the previous question on the path, or the start page.
@@ -115,25 +155,31 @@ pub async fn answer_question(
     if !path.contains_question(&id) {
         return Ok(Redirect::to(&state::continue_url(&path)).into_response());
     }
-    let change = form.change.is_some();
+    let change = is_change(form.change.as_deref());
+    let return_key = return_key(form.return_to.as_deref());
 
     let chosen = form.answer.as_deref().and_then(|answer| question.answer(answer));
     let Some(chosen) = chosen else {
         let mut errors = FieldErrors::default();
         let first_answer = &question.answers[0].id;
         errors.add(format!("answer-{first_answer}"), "Select an answer to continue");
-        let view = QuestionView { question, selected: None, back_url: back_url(&path, &id), change };
+        let selected = answers.answers.get(&id).filter(|answer| question.answer(answer).is_some()).cloned();
+        let back = change_back_url(&path, &id, change, return_key);
+        let view = QuestionView { question, selected, back_url: back, change, return_key };
         return render_question(&page, view, errors, StatusCode::UNPROCESSABLE_ENTITY);
     };
 
     answers.record(&question.id, &chosen.id);
     state::save_answers(&page.session, &answers).await?;
 
-    let target = match policy.node(&chosen.next) {
-        Some(Node::Question(next)) if !change => format!("/tree/{}", next.id),
-        Some(Node::Outcome(_)) => "/tree/outcome".to_owned(),
+    let new_path = answers.path(&policy);
+    let target = match (policy.node(&chosen.next), return_url(return_key)) {
+        // A change from a check page returns there once the walk is complete again.
+        (_, Some(url)) if change && new_path.outcome().is_some() => url.to_owned(),
+        (Some(Node::Question(next)), _) if !change => format!("/tree/{}", next.id),
+        (Some(Node::Outcome(_)), _) => "/tree/outcome".to_owned(),
         // After a change, skip questions that still have their answers.
-        _ => state::continue_url(&answers.path(&policy)),
+        _ => state::continue_url(&new_path),
     };
     Ok(Redirect::to(&target).into_response())
 }

@@ -5,7 +5,7 @@ mod graph;
 mod walk;
 
 pub use graph::to_mermaid;
-pub use walk::{Path, PathEnd, Step, TreeAnswers};
+pub use walk::{NOT_COVERED_PREFIX, Path, PathEnd, Step, TreeAnswers};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -175,9 +175,31 @@ struct RawOutcome {
 
 fn required(value: Option<String>, field: &str) -> Result<String, PolicyError> {
     match value {
-        Some(value) if !value.trim().is_empty() => Ok(value),
+        Some(value) if !value.trim().is_empty() => {
+            if has_control_characters(&value) {
+                return Err(PolicyError::Node {
+                    node: field.to_owned(),
+                    fault: "the value contains a control character, such as a null byte".to_owned(),
+                });
+            }
+            Ok(value)
+        }
         _ => Err(PolicyError::MissingField { field: field.to_owned() }),
     }
+}
+
+/// Control characters other than line breaks and tabs; PostgreSQL cannot
+/// store NUL, and the text ends up in stored requests and on pages.
+fn has_control_characters(text: &str) -> bool {
+    text.chars().any(|ch| ch.is_control() && !matches!(ch, '\n' | '\r' | '\t'))
+}
+
+/// Rejects control characters in any text of a node.
+fn check_node_text<'a>(node: &str, texts: impl IntoIterator<Item = &'a str>) -> Result<(), PolicyError> {
+    if texts.into_iter().any(has_control_characters) {
+        return Err(node_error(node, "a text contains a control character, such as a null byte"));
+    }
+    Ok(())
 }
 
 impl Policy {
@@ -249,6 +271,12 @@ impl Policy {
         self.question_order.iter().map(|id| &self.questions[id])
     }
 
+    /// Whether a line is one that the tree writes as an unmet requirement.
+    pub fn is_generated_requirement(&self, line: &str) -> bool {
+        line.starts_with(NOT_COVERED_PREFIX)
+            || self.questions().any(|question| question.answers.iter().any(|answer| answer.unmet.as_deref() == Some(line)))
+    }
+
     pub fn outcomes(&self) -> impl Iterator<Item = &Outcome> {
         self.outcome_order.iter().map(|id| &self.outcomes[id])
     }
@@ -303,6 +331,21 @@ impl Policy {
                     return Err(node_error(
                         &question.id,
                         format!("answer `{}` leads to `{}`, which is not a question or an outcome", answer.id, answer.next),
+                    ));
+                }
+            }
+        }
+
+        for question in self.questions() {
+            for answer in &question.answers {
+                let to_exception = self.outcomes.get(&answer.next).is_some_and(|outcome| outcome.kind == OutcomeKind::Exception);
+                if to_exception && answer.unmet.is_none() {
+                    return Err(node_error(
+                        &question.id,
+                        format!(
+                            "answer `{}` leads to the exception outcome `{}` but has no `unmet` text; say which requirement the answer leaves unmet, because it pre-fills the exception form",
+                            answer.id, answer.next
+                        ),
                     ));
                 }
             }
@@ -378,6 +421,11 @@ impl Policy {
 
 fn build_question(raw: RawQuestion) -> Result<Question, PolicyError> {
     check_id(&raw.id)?;
+    let texts = [Some(raw.title.as_str()), raw.hint.as_deref(), raw.help_summary.as_deref(), raw.help.as_deref()];
+    let answer_texts = raw.answers.iter().flat_map(|answer| {
+        [Some(answer.id.as_str()), Some(answer.label.as_str()), Some(answer.next.as_str()), answer.unmet.as_deref()]
+    });
+    check_node_text(&raw.id, texts.into_iter().chain(answer_texts).flatten())?;
     if raw.title.trim().is_empty() {
         return Err(node_error(&raw.id, "the question has an empty `title`"));
     }
@@ -426,6 +474,7 @@ fn build_question(raw: RawQuestion) -> Result<Question, PolicyError> {
 
 fn build_outcome(raw: RawOutcome) -> Result<Outcome, PolicyError> {
     check_id(&raw.id)?;
+    check_node_text(&raw.id, [raw.title.as_str(), raw.kind.as_str()])?;
     let kind = OutcomeKind::parse(&raw.kind).ok_or_else(|| {
         let known: Vec<&str> = OutcomeKind::ALL.iter().map(|kind| kind.as_str()).collect();
         node_error(

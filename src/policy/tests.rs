@@ -168,8 +168,8 @@ fn walk_ignores_unknown_answer() {
 fn mermaid_lists_every_edge() {
     let graph = to_mermaid(&Policy::parse(SMALL).unwrap());
     assert!(graph.starts_with("flowchart TD\n"));
-    assert!(graph.contains("a -- \"Yes\" --> done"), "{graph}");
-    assert!(graph.contains("a -- \"No\" --> help"), "{graph}");
+    assert!(graph.contains("node_a -- \"Yes\" --> node_done"), "{graph}");
+    assert!(graph.contains("node_a -- \"No\" --> node_help"), "{graph}");
 }
 
 #[test]
@@ -178,4 +178,27 @@ fn reserved_id_is_rejected() {
     let (node, fault) = node_fault(&broken);
     assert_eq!(node, "outcome");
     assert!(fault.contains("reserved"), "{fault}");
+}
+
+#[test]
+fn exception_answer_needs_unmet_text() {
+    let broken = SMALL.replace("unmet = \"A is not met.\"\n", "");
+    let (node, fault) = node_fault(&broken);
+    assert_eq!(node, "a");
+    assert!(fault.contains("has no `unmet` text"), "{fault}");
+}
+
+#[test]
+fn null_byte_in_text_is_rejected() {
+    let broken = SMALL.replace("title = \"Question A?\"", "title = \"Question\\u0000A?\"");
+    let (node, fault) = node_fault(&broken);
+    assert_eq!(node, "a");
+    assert!(fault.contains("control character"), "{fault}");
+}
+
+#[test]
+fn null_byte_in_version_is_rejected() {
+    let broken = SMALL.replace("version = \"1\"", "version = \"1\\u0000\"");
+    let (node, _) = node_fault(&broken);
+    assert_eq!(node, "version");
 }

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{Answer, Node, Outcome, Policy, Question};
 
+/// How the requirement line for a "not covered" exit starts.
+pub const NOT_COVERED_PREFIX: &str = "Situation not covered by the questions:";
+
 /// The answers a user has given so far, keyed by question id.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TreeAnswers {
@@ -107,10 +110,7 @@ impl<'a> Path<'a> {
         let mut unmet: Vec<String> =
             self.steps.iter().filter_map(|step| step.answer.unmet.clone()).collect();
         if let Some(question) = self.not_covered_at {
-            unmet.push(format!(
-                "Situation not covered by the questions: the requester stopped at the question \"{}\"",
-                question.title
-            ));
+            unmet.push(format!("{NOT_COVERED_PREFIX} the requester stopped at the question \"{}\"", question.title));
         }
         unmet
     }

@@ -75,6 +75,8 @@ pub struct QueueRow {
     pub requester_email: String,
     pub department: String,
     pub assignee_name: Option<String>,
+    /// The email of the account that submitted the request.
+    pub account_email: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub review_clock_started_at: DateTime<Utc>,
@@ -137,8 +139,10 @@ fn push_filters(query: &mut QueryBuilder<'_, Postgres>, filter: &QueueFilter, wi
 const ROW_COLUMNS: &str = "SELECT request.id, request.reference, request.kind, request.status,
         request.application_name, request.vendor, request.sending_address, request.requester_name,
         request.requester_email, request.department, assignee.display_name AS assignee_name,
-        request.created_at, request.updated_at, request.review_clock_started_at
-     FROM requests AS request LEFT JOIN users AS assignee ON assignee.id = request.assignee_id";
+        account.email AS account_email, request.created_at, request.updated_at, request.review_clock_started_at
+     FROM requests AS request
+     JOIN users AS account ON account.id = request.requester_id
+     LEFT JOIN users AS assignee ON assignee.id = request.assignee_id";
 
 /// One page of the queue and the cursor of the next page, if there is one.
 pub async fn page(

@@ -254,6 +254,10 @@ pub struct RequestDetail {
     pub advice: Option<String>,
     pub open_question: Option<String>,
     pub question_fields: Vec<String>,
+    /// The signed-in account that submitted the request; the requester
+    /// name and email above are what that person typed on the form.
+    pub account_name: String,
+    pub account_email: String,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -344,8 +348,11 @@ pub async fn find_by_reference(
                 request.sending_pattern, request.expected_volume, request.unmet_requirements,
                 request.tree_answers, request.policy_version, request.created_at, request.updated_at,
                 request.version, request.assignee_id, assignee.display_name AS assignee_name,
-                request.rejection_reason, request.advice, request.open_question, request.question_fields
-         FROM requests AS request LEFT JOIN users AS assignee ON assignee.id = request.assignee_id
+                request.rejection_reason, request.advice, request.open_question, request.question_fields,
+                account.display_name AS account_name, account.email AS account_email
+         FROM requests AS request
+         JOIN users AS account ON account.id = request.requester_id
+         LEFT JOIN users AS assignee ON assignee.id = request.assignee_id
          WHERE request.reference = $1",
     )
     .bind(reference)

@@ -2,12 +2,15 @@
 //! page; internal details go to the log once, never to the user.
 
 use askama::Template;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use super::page::Chrome;
+use tower_sessions::Session;
+
+use super::page::{Chrome, chrome_for};
+use crate::app::AppState;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -74,32 +77,71 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Renders the error page for a status.
-fn error_page(status: StatusCode, title: &'static str, message: &'static str) -> Response {
-    let page = ErrorPage { chrome: Chrome::bare(), title, message };
-    match page.render() {
+/// An error page's content, kept on the response so that the middleware
+/// can render it again with the visitor's header.
+#[derive(Clone, Copy)]
+struct ErrorContent {
+    title: &'static str,
+    message: &'static str,
+}
+
+fn render_error(status: StatusCode, chrome: Chrome, content: ErrorContent) -> Response {
+    let page = ErrorPage { chrome, title: content.title, message: content.message };
+    let mut response = match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(err) => {
             tracing::error!(error = %err, "rendering the error page failed: {err}");
-            (status, title).into_response()
+            (status, content.title).into_response()
         }
-    }
+    };
+    response.extensions_mut().insert(content);
+    response
 }
 
-/// Replaces the plain-text or empty error bodies that axum's extractors and
+/// Renders the error page for a status, without the visitor's header yet.
+fn error_page(status: StatusCode, title: &'static str, message: &'static str) -> Response {
+    render_error(status, Chrome::bare(), ErrorContent { title, message })
+}
+
+/// Gives every error page the full layout. Error pages rendered by
+/// `AppError` are rendered again with the visitor's header (name, sign-out,
+/// links), and the plain-text or empty bodies that axum's extractors and
 /// router produce (a malformed path or form, a wrong method, a body over the
-/// limit) with an error page, so every page a browser shows has the layout.
-pub async fn html_error_pages(request: Request, next: Next) -> Response {
+/// limit) are replaced by an error page.
+pub async fn error_pages(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let session = request.extensions().get::<Session>().cloned();
+    let path = request.uri().path().to_owned();
     let response = next.run(request).await;
+    let status = response.status();
+    let content = match response.extensions().get::<ErrorContent>() {
+        Some(content) => *content,
+        None if is_plain_error(&response) => plain_error_content(status),
+        None => return response,
+    };
+    let chrome = match session {
+        Some(session) => match chrome_for(&session, &state, &path).await {
+            Ok(chrome) => chrome,
+            Err(err) => {
+                tracing::error!(error = %err, "loading the header for an error page failed: {err}");
+                Chrome::bare()
+            }
+        },
+        None => Chrome::bare(),
+    };
+    render_error(status, chrome, content)
+}
+
+fn is_plain_error(response: &Response) -> bool {
     let status = response.status();
     let is_html = response
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("text/html"));
-    if is_html || !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
+    !is_html && (status.is_client_error() || status.is_server_error())
+}
+
+fn plain_error_content(status: StatusCode) -> ErrorContent {
     let (title, message) = match status {
         StatusCode::NOT_FOUND => ("Page not found", "Check the address, or go back to the start of the service."),
         StatusCode::METHOD_NOT_ALLOWED => (
@@ -121,7 +163,7 @@ pub async fn html_error_pages(request: Request, next: Next) -> Response {
         ),
     };
     tracing::info!(status = status.as_u16(), "replaced a plain {status} response with an error page");
-    error_page(status, title, message)
+    ErrorContent { title, message }
 }
 
 fn urlencode(value: &str) -> String {

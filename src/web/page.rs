@@ -68,6 +68,15 @@ impl FromRequestParts<AppState> for Page {
     }
 }
 
+/// Builds the header of a page from a session, for pages rendered outside
+/// a handler, such as error pages.
+pub async fn chrome_for(session: &Session, state: &AppState, path: &str) -> Result<Chrome, AppError> {
+    let user = accounts::session::current_user(session, &state.db).await?;
+    let csrf_token = csrf::token(session).await?;
+    let page = Page { session: session.clone(), user, csrf_token, state: state.clone(), path_and_query: path.to_owned() };
+    Ok(page.chrome())
+}
+
 /// Where to return after signing in. A POST cannot be repeated by a
 /// redirect, so it returns to the page that shows the form instead.
 fn return_path(parts: &Parts) -> String {

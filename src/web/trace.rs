@@ -39,3 +39,11 @@ pub fn layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RequestSp
         .on_failure(())
         .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis))
 }
+
+/// Gives every request a fresh id. An id sent by the client is replaced, so
+/// log lines cannot carry text that a client chose.
+pub async fn assign_request_id(mut request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let id = axum::http::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("a UUID is a valid header value");
+    request.headers_mut().insert("x-request-id", id);
+    next.run(request).await
+}

@@ -254,3 +254,37 @@ async fn header_sign_in_link_returns_to_page(pool: PgPool) {
     let page = browser.get("/tree/from_address").await;
     assert_eq!(page.attr("header a[href^='/sign-in']", "href").as_deref(), Some("/sign-in?next=%2Ftree%2Ffrom_address"));
 }
+
+#[sqlx::test]
+async fn error_pages_keep_signed_in_header(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut requester = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    for (path, status) in [("/review", 403), ("/requests/IST-AR-2026-999999", 404), ("/tree/restart", 405)] {
+        let page = requester.get(path).await;
+        assert_eq!(page.status, status, "{path}");
+        assert!(page.text("header").contains("Signed in as Test Person"), "{path}");
+        assert_eq!(page.select_all("header form[action='/sign-out']").len(), 1, "{path}");
+    }
+}
+
+#[sqlx::test]
+async fn client_request_id_is_replaced(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let client = reqwest::Client::new();
+    let response = client.get(format!("{}/health", app.address)).header("x-request-id", "chosen by client").send().await.unwrap();
+    let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    assert_ne!(id, "chosen by client");
+    assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");
+}
+
+#[sqlx::test]
+async fn other_user_sign_in_clears_previous_answers(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.add_user("second@uwaterloo.ca", "Second Person", Role::Requester).await;
+    let mut browser = app.signed_in("first@uwaterloo.ca", Role::Requester).await;
+    browser.answer_all(crate::support::TO_APP_REGISTRATION).await;
+    browser.get("/sign-in").await;
+    browser.post("/sign-in", &[("email", "second@uwaterloo.ca"), ("password", PASSWORD)]).await;
+    let page = browser.get("/tree").await;
+    assert_eq!(page.path, "/tree/hosting");
+}

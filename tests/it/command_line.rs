@@ -5,6 +5,16 @@ use std::process::{Command, Stdio};
 
 use sqlx::PgPool;
 
+/// Kills a spawned server when the test ends, even when an assert fails
+/// first, so no server outlives its test holding the output pipes open.
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-KILL", &self.0.to_string()]).stderr(Stdio::null()).status();
+    }
+}
+
 fn binary() -> Command {
     Command::new(env!("CARGO_BIN_EXE_ist-intake"))
 }
@@ -57,7 +67,7 @@ fn policy_graph_prints_mermaid() {
     let output = binary().args(["policy", "graph"]).output().unwrap();
     let stdout = String::from_utf8(output.stdout).unwrap();
     assert!(stdout.starts_with("flowchart TD\n"), "{stdout}");
-    assert!(stdout.contains("hosting -- \"I'm not sure\" --> exception"), "{stdout}");
+    assert!(stdout.contains("node_hosting -- \"I'm not sure\" --> node_exception"), "{stdout}");
 }
 
 #[test]
@@ -164,6 +174,7 @@ async fn serve_logs_address_and_each_request(pool: PgPool) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let _guard = KillOnDrop(child.id());
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
 
     let address = lines
@@ -250,6 +261,7 @@ async fn serve_stops_cleanly_on_sigterm(pool: PgPool) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    let _guard = KillOnDrop(child.id());
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
     assert!(lines.by_ref().any(|line| line.contains("serving on ")), "the server started");
 
@@ -261,5 +273,69 @@ async fn serve_stops_cleanly_on_sigterm(pool: PgPool) {
     assert!(killed.success());
     assert!(status.success(), "{status:?}");
     assert!(rest.iter().any(|line| line.contains("shutting down")), "{rest:?}");
+    assert!(rest.iter().any(|line| line.contains("stopped")), "{rest:?}");
+}
+
+#[test]
+fn silent_database_times_out() {
+    // A listener that accepts connections and never answers, like a wrong port behind a firewall.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let holder = std::thread::spawn(move || {
+        let held: Vec<std::net::TcpStream> = listener.incoming().take(1).filter_map(Result::ok).collect();
+        std::thread::sleep(std::time::Duration::from_secs(20));
+        drop(held);
+    });
+    let started = std::time::Instant::now();
+    let output = binary()
+        .arg("migrate")
+        .env("DATABASE_URL", format!("postgres://intake:hunter2@127.0.0.1:{port}/intake"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success());
+    assert!(stderr.contains("timed out after 15 s"), "{stderr}");
+    assert!(!stderr.contains("hunter2"), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(19), "{:?}", started.elapsed());
+    drop(holder);
+}
+
+#[sqlx::test]
+async fn sigterm_does_not_wait_for_stalled_client(pool: PgPool) {
+    use std::io::{BufRead, BufReader};
+
+    let (name, url) = fresh_database_url("ist_intake_cli_stalled");
+    let mut child = binary()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let _guard = KillOnDrop(child.id());
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
+    let address = lines
+        .by_ref()
+        .find_map(|line| {
+            line.split("serving on http://").nth(1).and_then(|rest| rest.split_whitespace().next()).map(str::to_owned)
+        })
+        .expect("the server started");
+
+    // A client that sends half a request and then waits.
+    let mut stalled = std::net::TcpStream::connect(&address).unwrap();
+    stalled.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+
+    let started = std::time::Instant::now();
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let rest: Vec<String> = lines.collect();
+    let status = child.wait().unwrap();
+    let elapsed = started.elapsed();
+    drop(stalled);
+    drop_database(&pool, &name).await;
+
+    assert!(status.success(), "{status:?}");
+    assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
+    assert!(rest.iter().any(|line| line.contains("connections were still open")), "{rest:?}");
     assert!(rest.iter().any(|line| line.contains("stopped")), "{rest:?}");
 }

@@ -274,7 +274,7 @@ async fn control_characters_are_rejected_by_name(pool: PgPool) {
             "vendor",
             "Acme\u{0}Software",
             "vendor",
-            "Vendor contains a control character, such as a null byte. Remove it and try again",
+            "Vendor contains an invisible or control character, such as a null byte or a text-direction mark. Remove it and try again",
         ),
         (
             "vendor_link",
@@ -286,7 +286,7 @@ async fn control_characters_are_rejected_by_name(pool: PgPool) {
             "scope_name",
             "Mail.Send\u{0}",
             "scope_name_0",
-            "Enter permission 1 without spaces, as the vendor writes it, such as Mail.Send",
+            "Permission 1 contains an invisible or control character, such as a null byte or a text-direction mark. Remove it and try again",
         ),
     ];
     for (field, value, error_id, message) in cases {
@@ -373,7 +373,65 @@ async fn bidirectional_override_is_rejected(pool: PgPool) {
         page.error_summary(),
         vec![(
             "#application_name".to_owned(),
-            "Application name contains a control character, such as a null byte. Remove it and try again".to_owned()
+            "Application name contains an invisible or control character, such as a null byte or a text-direction mark. Remove it and try again".to_owned()
         )]
     );
+}
+
+#[sqlx::test]
+async fn invisible_and_multiline_input_is_rejected(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.add_user("dana.lee@uwaterloo.ca", "Dana Lee", Role::Requester).await;
+    let cases: Vec<(&str, &'static str, &str, &str)> = vec![
+        (
+            "vendor",
+            "\u{200B}",
+            "vendor",
+            "Vendor contains an invisible or control character, such as a null byte or a text-direction mark. Remove it and try again",
+        ),
+        ("application_name", "Acme\nBooking", "application_name", "Enter the application name on one line, without line breaks or tabs"),
+        (
+            "vendor_link",
+            "https://user:secret@acme.example/docs",
+            "vendor_link_0",
+            "Remove the user name and password from link 1; IST needs a link anyone at the university can open",
+        ),
+    ];
+    for (field, value, error_id, message) in cases {
+        let fields = with_field(&valid_app_registration(), field, Some(value));
+        let mut browser = requester(&app).await;
+        let page = fill_app_registration(&mut browser, &fields).await;
+        assert_eq!(page.error_summary(), vec![(format!("#{error_id}"), message.to_owned())], "{field}={value:?}");
+    }
+}
+
+#[sqlx::test]
+async fn add_link_stops_at_limit(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.add_user("dana.lee@uwaterloo.ca", "Dana Lee", Role::Requester).await;
+    let mut fields: Vec<(&str, &str)> = vec![("application_name", "Acme")];
+    for _ in 0..20 {
+        fields.push(("vendor_link", "https://acme.example/docs"));
+    }
+    fields.push(("action", "add_link"));
+    let mut browser = requester(&app).await;
+    let page = fill_app_registration(&mut browser, &fields).await;
+    assert_eq!(page.select_all("input[name=vendor_link]").len(), 20);
+    assert_eq!(page.error_summary(), vec![("#vendor_link_19".to_owned(), "You can give at most 20 links".to_owned())]);
+}
+
+#[sqlx::test]
+async fn blank_rows_beyond_limit_are_compacted(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    app.add_user("dana.lee@uwaterloo.ca", "Dana Lee", Role::Requester).await;
+    let mut fields: Vec<(&str, &str)> = vec![("application_name", "Acme"), ("vendor_link", "https://acme.example/a")];
+    for _ in 0..5000 {
+        fields.push(("vendor_link", ""));
+    }
+    fields.push(("action", "add_link"));
+    let mut browser = requester(&app).await;
+    let page = fill_app_registration(&mut browser, &fields).await;
+    let links = page.select_all("input[name=vendor_link]");
+    assert_eq!(links.len(), 2);
+    assert_eq!(page.attr("#vendor_link_0", "value").as_deref(), Some("https://acme.example/a"));
 }

@@ -5,6 +5,7 @@ mod access;
 mod command_line;
 mod forms;
 mod policy_rules;
+mod queue;
 mod review_pages;
 mod submission;
 mod support;

@@ -304,10 +304,11 @@ async fn changed_answers_refill_exception_draft(pool: PgPool) {
     browser
         .answer_all(&[("hosting", "internal"), ("from_address", "yes"), ("smtp_authentication", "no")])
         .await;
-    browser.get("/requests/new/exception").await;
+    let form = browser.get("/requests/new/exception").await;
+    let with_own_line = format!("{}\nMy own extra note", form.text("#unmet_requirements"));
     let mut fields = valid_exception();
     fields.retain(|(name, _)| *name != "unmet_requirements");
-    fields.push(("unmet_requirements", "SMTP authentication: not supported"));
+    fields.push(("unmet_requirements", with_own_line.as_str()));
     let old_check = browser.post("/requests/new/exception", &fields).await;
     assert_eq!(old_check.path, "/requests/new/exception/check");
 
@@ -317,7 +318,7 @@ async fn changed_answers_refill_exception_draft(pool: PgPool) {
     assert!(check.text(".notice").starts_with("Your answers to the questions changed"));
     assert_eq!(
         check.text("#unmet_requirements"),
-        "Sending address: the From address is not a Microsoft 365 user or shared mailbox."
+        "Sending address: the From address is not a Microsoft 365 user or shared mailbox. My own extra note"
     );
     assert_eq!(check.attr("#application_name", "value").as_deref(), Some("Lab Spectrometer"));
 
@@ -326,4 +327,39 @@ async fn changed_answers_refill_exception_draft(pool: PgPool) {
         .await;
     assert_eq!(stale.path, "/requests/new/exception");
     assert_eq!(app.count("SELECT count(*) FROM requests").await, 0);
+}
+
+#[sqlx::test]
+async fn tree_change_from_check_page_returns_there(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    let check = fill_app_registration(&mut browser, &valid_app_registration()).await;
+    let change = check.attr("a[href^='/tree/vendor_documentation']", "href").unwrap();
+    assert_eq!(change, "/tree/vendor_documentation?change=1&return=app-registration-check");
+
+    let question = browser.get(&change).await;
+    assert_eq!(question.attr("a.back-link", "href").as_deref(), Some("/requests/new/app-registration/check"));
+    let back = browser
+        .post("/tree/vendor_documentation", &[("answer", "yes"), ("change", "1"), ("return", "app-registration-check")])
+        .await;
+    assert_eq!(back.path, "/requests/new/app-registration/check");
+}
+
+#[sqlx::test]
+async fn review_page_names_submitting_account(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.signed_in("req@uwaterloo.ca", Role::Requester).await;
+    let mut fields = valid_app_registration();
+    fields.retain(|(name, _)| !["requester_name", "requester_email"].contains(name));
+    fields.push(("requester_name", "Someone Else"));
+    fields.push(("requester_email", "someone.else@uwaterloo.ca"));
+    let check = fill_app_registration(&mut browser, &fields).await;
+    let page = browser.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await;
+    let reference = page.text(".reference");
+
+    let mut reviewer = app.signed_in("rev@uwaterloo.ca", Role::Reviewer).await;
+    let detail = reviewer.get(&format!("/review/{reference}")).await;
+    assert!(detail.body_text().contains("Submitted by account Test Person <req@uwaterloo.ca>"), "{}", detail.body_text());
+    let queue = reviewer.get("/review").await;
+    assert!(queue.text("table.queue tbody tr td:nth-child(5)").contains("Account: req@uwaterloo.ca"));
 }

@@ -33,8 +33,14 @@ impl TestApp {
     }
 
     pub fn browser(&self) -> Browser {
-        let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
-        Browser { client, base: self.address.clone(), csrf_token: None }
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder().cookie_provider(jar.clone()).build().unwrap();
+        let raw_client = reqwest::Client::builder()
+            .cookie_provider(jar)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser { client, raw_client, base: self.address.clone(), csrf_token: None }
     }
 
     pub async fn add_user(&self, email: &str, name: &str, role: Role) -> User {
@@ -121,6 +127,8 @@ pub fn normalize(text: &str) -> String {
 
 pub struct Browser {
     client: reqwest::Client,
+    /// Shares the cookies but does not follow redirects.
+    raw_client: reqwest::Client,
     base: String,
     csrf_token: Option<String>,
 }
@@ -143,10 +151,9 @@ impl Browser {
         self.page(response).await
     }
 
-    /// Sends a GET without following redirects.
+    /// Sends a GET with the browser's cookies, without following redirects.
     pub async fn get_raw(&self, path: &str) -> reqwest::Response {
-        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        client.get(format!("{}{path}", self.base)).send().await.unwrap()
+        self.raw_client.get(format!("{}{path}", self.base)).send().await.unwrap()
     }
 
     async fn token(&mut self) -> String {
@@ -270,6 +277,11 @@ pub fn submission_key(page: &Page) -> String {
 impl Browser {
     /// Opens a second browser tab: the same cookies, its own connection.
     pub fn clone_session(&self) -> Browser {
-        Browser { client: self.client.clone(), base: self.base.clone(), csrf_token: self.csrf_token.clone() }
+        Browser {
+            client: self.client.clone(),
+            raw_client: self.raw_client.clone(),
+            base: self.base.clone(),
+            csrf_token: self.csrf_token.clone(),
+        }
     }
 }

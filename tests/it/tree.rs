@@ -229,3 +229,26 @@ async fn change_page_back_link_returns_to_outcome(pool: PgPool) {
     let page = browser.get("/tree/send_as?change=1").await;
     assert_eq!(page.attr("a.back-link", "href").as_deref(), Some("/tree/outcome"));
 }
+
+#[sqlx::test]
+async fn change_mode_survives_missing_answer(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.browser();
+    browser.answer_all(TO_SELF_SERVICE).await;
+    browser.get("/tree/volume?change=1").await;
+    let page = browser.post("/tree/volume", &[("change", "1")]).await;
+    assert_eq!(page.status, 422);
+    assert_eq!(page.attr("a.back-link", "href").as_deref(), Some("/tree/outcome"));
+    assert_eq!(page.attr("input[name=answer][checked]", "value").as_deref(), Some("yes"));
+    assert_eq!(page.attr("input[name=change]", "value").as_deref(), Some("1"));
+}
+
+#[sqlx::test]
+async fn change_zero_is_not_change_mode(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.browser();
+    browser.answer_all(TO_SELF_SERVICE).await;
+    let page = browser.get("/tree/send_as?change=0").await;
+    assert!(page.select_all("input[name=change]").is_empty());
+    assert_eq!(page.attr("a.back-link", "href").as_deref(), Some("/tree/smtp_authentication"));
+}
