@@ -3,9 +3,9 @@
 use ist_intake::accounts::{Role, User};
 use ist_intake::requests::actions::{self, ActionError, ActionInput, EditableField, FieldChange};
 use ist_intake::requests::repo::{self, RequestId, SubmitContext};
-use ist_intake::requests::status::Actor;
+use ist_intake::requests::status::{self, Action, Actor};
 use ist_intake::requests::{
-    AppRegistrationDetails, NewRequest, PermissionType, RequestStatus, RequesterDetails, Scope,
+    AppRegistrationDetails, NewRequest, PermissionType, RequestKind, RequestStatus, RequesterDetails, Scope,
 };
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -184,4 +184,77 @@ async fn history_refuses_update_and_delete(pool: PgPool) {
         assert!(message.starts_with("request_events is append-only"), "{sql}: {message}");
     }
     assert_eq!(app.count("SELECT count(*) FROM request_events").await, 1);
+}
+
+/// Puts a request into `status` directly, with the columns that status needs.
+async fn force_status(pool: &PgPool, id: RequestId, status: RequestStatus) {
+    let question = (status == RequestStatus::NeedsInfo).then_some("Which mailbox?");
+    let reason = (status == RequestStatus::Rejected).then_some("Not needed");
+    sqlx::query(
+        "UPDATE requests SET status = $2, open_question = $3, question_fields = $4, rejection_reason = $5 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(question)
+    .bind(if question.is_some() { vec!["vendor"] } else { Vec::new() })
+    .bind(reason)
+    .execute(pool)
+    .await
+    .unwrap();
+}
+
+fn input_for(action: Action) -> ActionInput {
+    match action {
+        Action::Take => ActionInput::Take,
+        Action::AskQuestion => {
+            ActionInput::AskQuestion { question: "Which vendor?".into(), fields: vec![EditableField::Vendor] }
+        }
+        Action::Answer => ActionInput::Answer { message: String::new(), changes: Vec::new() },
+        Action::Approve => ActionInput::Approve { registration: None },
+        Action::Reject => ActionInput::Reject { reason: "No".into() },
+        Action::Complete => ActionInput::Complete { advice: Some("Use the relay".into()) },
+        Action::Withdraw => ActionInput::Withdraw,
+    }
+}
+
+#[sqlx::test]
+async fn every_transition_is_allowed_or_rejected_in_the_database(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let requester = app.add_user("req@uwaterloo.ca", "Rae Quest", Role::Requester).await;
+    let reviewer = app.add_user("rev@uwaterloo.ca", "Rev Iewer", Role::Reviewer).await;
+    let (id, _) = stored_app_registration(&app, &requester).await;
+    let statuses = [
+        RequestStatus::Submitted,
+        RequestStatus::InReview,
+        RequestStatus::NeedsInfo,
+        RequestStatus::Approved,
+        RequestStatus::Rejected,
+        RequestStatus::Completed,
+        RequestStatus::Withdrawn,
+    ];
+
+    for from in statuses {
+        for action in Action::ALL {
+            for (user, actor) in [(&requester, Actor::Requester), (&reviewer, Actor::Reviewer)] {
+                force_status(&app.pool, id, from).await;
+                let (_, version) = status_and_version(&app.pool, id).await;
+                let expected = status::transition(RequestKind::AppRegistration, from, action, actor);
+                let result = apply(&app.pool, id, version, user, actor, input_for(action)).await;
+                let (stored, stored_version) = status_and_version(&app.pool, id).await;
+                let case = format!("{from:?} {action:?} by {actor:?}");
+                match expected {
+                    Ok(to) => {
+                        assert_eq!(result.unwrap(), to, "{case}");
+                        assert_eq!(stored, to.as_str(), "{case}");
+                        assert_eq!(stored_version, version + 1, "{case}");
+                    }
+                    Err(error) => {
+                        assert_eq!(result.unwrap_err().to_string(), error.message, "{case}");
+                        assert_eq!(stored, from.as_str(), "{case}: status unchanged");
+                        assert_eq!(stored_version, version, "{case}: version unchanged");
+                    }
+                }
+            }
+        }
+    }
 }
