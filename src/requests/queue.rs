@@ -144,14 +144,9 @@ const ROW_COLUMNS: &str = "SELECT request.id, request.reference, request.kind, r
      JOIN users AS account ON account.id = request.requester_id
      LEFT JOIN users AS assignee ON assignee.id = request.assignee_id";
 
-/// One page of the queue and the cursor of the next page, if there is one.
-pub async fn page(
-    conn: &mut PgConnection,
-    filter: &QueueFilter,
-    after: Option<Cursor>,
-    size: i64,
-) -> Result<(Vec<QueueRow>, Option<Cursor>), sqlx::Error> {
-    let mut query = QueryBuilder::new(ROW_COLUMNS);
+/// Builds the page query, after `prefix` (empty, or EXPLAIN for the benchmark).
+fn page_query<'a>(prefix: &str, filter: &QueueFilter, after: Option<Cursor>, size: i64) -> QueryBuilder<'a, Postgres> {
+    let mut query = QueryBuilder::new(format!("{prefix}{ROW_COLUMNS}"));
     push_filters(&mut query, filter, true);
     let (column, comparison, order) = match filter.sort {
         QueueSort::Newest => ("request.created_at", "<", "DESC"),
@@ -167,7 +162,17 @@ pub async fn page(
             .push(")");
     }
     query.push(format!(" ORDER BY {column} {order}, request.id {order} LIMIT ")).push_bind(size + 1);
+    query
+}
 
+/// One page of the queue and the cursor of the next page, if there is one.
+pub async fn page(
+    conn: &mut PgConnection,
+    filter: &QueueFilter,
+    after: Option<Cursor>,
+    size: i64,
+) -> Result<(Vec<QueueRow>, Option<Cursor>), sqlx::Error> {
+    let mut query = page_query("", filter, after, size);
     let mut rows: Vec<QueueRow> = query.build_query_as().fetch_all(&mut *conn).await?;
     let next = if rows.len() as i64 > size {
         rows.truncate(size as usize);
@@ -178,6 +183,17 @@ pub async fn page(
     Ok((rows, next))
 }
 
+/// Runs EXPLAIN ANALYZE on the exact page query the queue sends and returns
+/// the plan's lines, for the benchmark in `examples/queue_benchmark.rs`.
+pub async fn explain_page(
+    conn: &mut PgConnection,
+    filter: &QueueFilter,
+    size: i64,
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut query = page_query("EXPLAIN (ANALYZE, BUFFERS) ", filter, None, size);
+    query.build_query_scalar().fetch_all(conn).await
+}
+
 /// Every row that matches, for export.
 pub async fn all_rows(conn: &mut PgConnection, filter: &QueueFilter) -> Result<Vec<QueueRow>, sqlx::Error> {
     let mut query = QueryBuilder::new(ROW_COLUMNS);
@@ -186,15 +202,24 @@ pub async fn all_rows(conn: &mut PgConnection, filter: &QueueFilter) -> Result<V
     query.build_query_as().fetch_all(conn).await
 }
 
+fn counts_query<'a>(prefix: &str, filter: &QueueFilter) -> QueryBuilder<'a, Postgres> {
+    let mut query = QueryBuilder::new(format!("{prefix}SELECT request.status, count(*) FROM requests AS request"));
+    push_filters(&mut query, filter, false);
+    query.push(" GROUP BY request.status");
+    query
+}
+
 /// How many requests have each status, under every filter but the status.
 pub async fn status_counts(
     conn: &mut PgConnection,
     filter: &QueueFilter,
 ) -> Result<Vec<(RequestStatus, i64)>, sqlx::Error> {
-    let mut query = QueryBuilder::new("SELECT request.status, count(*) FROM requests AS request");
-    push_filters(&mut query, filter, false);
-    query.push(" GROUP BY request.status");
-    query.build_query_as().fetch_all(conn).await
+    counts_query("", filter).build_query_as().fetch_all(conn).await
+}
+
+/// Runs EXPLAIN ANALYZE on the counts query the queue page sends, for the benchmark.
+pub async fn explain_counts(conn: &mut PgConnection, filter: &QueueFilter) -> Result<Vec<String>, sqlx::Error> {
+    counts_query("EXPLAIN (ANALYZE, BUFFERS) ", filter).build_query_scalar().fetch_all(conn).await
 }
 
 #[cfg(test)]
