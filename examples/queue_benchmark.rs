@@ -122,7 +122,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     measure(&pool, "Default queue page (open requests, newest first)", &default_view, Query::Page).await?;
     measure(&pool, "Counts per status for the default page", &default_view, Query::Counts).await?;
-    let search = QueueFilter { status: StatusFilter::All, text: Some("lab monitor 4217".to_owned()), ..default_view.clone() };
+    let search =
+        QueueFilter { status: StatusFilter::All, text: Some("lab monitor 4217".to_owned()), ..default_view.clone() };
     measure(&pool, "Text search \"lab monitor 4217\" over all statuses", &search, Query::Page).await?;
     measure(&pool, "Counts per status for that search", &search, Query::Counts).await?;
     let vendor = QueueFilter { text: Some("qualtrix".to_owned()), ..default_view };

@@ -14,10 +14,10 @@ use tower_sessions::{Expiry, SessionManagerLayer};
 use tower_sessions_sqlx_store::PostgresStore;
 
 use crate::config::Settings;
-use crate::policy::Policy;
 use crate::intake::app_registration::AppRegistrationForm;
 use crate::intake::exception::ExceptionForm;
 use crate::intake::request_flow;
+use crate::policy::Policy;
 use crate::{accounts, intake, review, web};
 
 /// State shared by every handler, cheap to clone. It contains no per-user

@@ -107,7 +107,13 @@ pub struct ServeArgs {
     pub relay_article_url: Url,
 
     /// Comma-separated domains a sending address may use.
-    #[arg(long, env = "ALLOWED_SENDER_DOMAINS", default_value = "uwaterloo.ca", value_delimiter = ',', value_name = "ALLOWED_SENDER_DOMAINS")]
+    #[arg(
+        long,
+        env = "ALLOWED_SENDER_DOMAINS",
+        default_value = "uwaterloo.ca",
+        value_delimiter = ',',
+        value_name = "ALLOWED_SENDER_DOMAINS"
+    )]
     pub allowed_sender_domains: Vec<String>,
 
     /// IANA time zone for times shown on pages.
@@ -137,18 +143,28 @@ impl ServeArgs {
             ("RELAY_ARTICLE_URL", &settings.relay_article_url),
         ] {
             if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                return Err(format!("{name} is {:?}: use an http or https address, such as https://uwaterloo.ca/", url.as_str()));
+                return Err(format!(
+                    "{name} is {:?}: use an http or https address, such as https://uwaterloo.ca/",
+                    url.as_str()
+                ));
             }
         }
         if !is_domain(&settings.relay.host) {
-            return Err(format!("RELAY_HOST is {:?}: use the relay's host name, such as smtp.uwaterloo.ca", settings.relay.host));
+            return Err(format!(
+                "RELAY_HOST is {:?}: use the relay's host name, such as smtp.uwaterloo.ca",
+                settings.relay.host
+            ));
         }
         if settings.relay.port == 0 {
             return Err("RELAY_PORT is 0: use the relay's port, such as 587".to_owned());
         }
-        for (name, value) in [("RELAY_ENCRYPTION", &settings.relay.encryption), ("RELAY_AUTHENTICATION", &settings.relay.authentication)] {
+        for (name, value) in
+            [("RELAY_ENCRYPTION", &settings.relay.encryption), ("RELAY_AUTHENTICATION", &settings.relay.authentication)]
+        {
             if value.trim().is_empty() {
-                return Err(format!("{name} is empty: describe it as users should configure it, such as STARTTLS or Required"));
+                return Err(format!(
+                    "{name} is empty: describe it as users should configure it, such as STARTTLS or Required"
+                ));
             }
         }
         if settings.review_target_business_days == 0 {

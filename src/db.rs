@@ -57,8 +57,9 @@ pub async fn connect_and_migrate(database_url: &str) -> Result<PgPool, StartupEr
         .await
         .map_err(unreachable)?;
 
-    MIGRATOR.run(&pool).await.map_err(|err| {
-        StartupError(format!("applying migrations to {shown_url} failed: {err}"))
-    })?;
+    MIGRATOR
+        .run(&pool)
+        .await
+        .map_err(|err| StartupError(format!("applying migrations to {shown_url} failed: {err}")))?;
     Ok(pool)
 }

@@ -86,8 +86,8 @@ fn load_policy(file: Option<&Path>) -> Result<Policy, String> {
     let Some(file) = file else {
         return Ok(Policy::default_policy());
     };
-    let text = std::fs::read_to_string(file)
-        .map_err(|err| format!("cannot read policy file {}: {err}", file.display()))?;
+    let text =
+        std::fs::read_to_string(file).map_err(|err| format!("cannot read policy file {}: {err}", file.display()))?;
     Policy::parse(&text).map_err(|err| format!("invalid policy file {}: {err}", file.display()))
 }
 
@@ -123,7 +123,10 @@ async fn main() -> ExitCode {
 async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> {
     let settings = args.settings()?;
     for name in args.unconfirmed_links() {
-        tracing::warn!(setting = name, "{name} is at its default, an address IST has not confirmed; set it for production");
+        tracing::warn!(
+            setting = name,
+            "{name} is at its default, an address IST has not confirmed; set it for production"
+        );
     }
     let policy = load_policy(args.policy_file.as_deref())?;
     let pool = db::connect_and_migrate(&database.database_url).await.map_err(|err| err.to_string())?;
@@ -131,9 +134,9 @@ async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> 
     let state = AppState::new(pool, policy, settings);
     tracing::info!(version = %state.policy.version, "using decision-tree policy version {}", state.policy.version);
 
-    let listener = tokio::net::TcpListener::bind(args.bind)
-        .await
-        .map_err(|err| format!("cannot listen on {}: {err}. Choose another address with --bind or BIND_ADDR", args.bind))?;
+    let listener = tokio::net::TcpListener::bind(args.bind).await.map_err(|err| {
+        format!("cannot listen on {}: {err}. Choose another address with --bind or BIND_ADDR", args.bind)
+    })?;
     let address = listener.local_addr().map_err(|err| format!("cannot read the listening address: {err}"))?;
     tracing::info!(address = %address, "serving on http://{address}");
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -123,7 +123,15 @@ mod tests {
 
     #[test]
     fn safe_next_rejects_other_hosts() {
-        for next in ["//evil.example/", "https://evil.example/", "/\\evil.example", "", "/\t/evil.example/", "/\n/evil.example", "/\0"] {
+        for next in [
+            "//evil.example/",
+            "https://evil.example/",
+            "/\\evil.example",
+            "",
+            "/\t/evil.example/",
+            "/\n/evil.example",
+            "/\0",
+        ] {
             assert_eq!(safe_next(next), None, "{next}");
         }
     }

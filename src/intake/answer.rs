@@ -15,10 +15,10 @@ use super::exception::ExceptionForm;
 use super::forms::has_control_characters;
 use super::request_flow::RequestForm;
 use crate::config::Settings;
+use crate::requests::RequestKind;
 use crate::requests::actions::{self, ActionError, ActionInput, EditableField, FieldChange};
 use crate::requests::repo::{self, FullRequest};
 use crate::requests::status::{self, Action, Actor};
-use crate::requests::RequestKind;
 use crate::review::detail::RequestView;
 use crate::web::form::FieldErrors;
 use crate::web::page::Chrome;
@@ -267,7 +267,11 @@ async fn refused(
     render_own(signed, current, submitted, message, FieldErrors::default(), Some(banner), StatusCode::CONFLICT)
 }
 
-pub async fn answer(signed: SignedIn, Path(reference): Path<String>, Form(form): Form<AnswerForm>) -> Result<Response, AppError> {
+pub async fn answer(
+    signed: SignedIn,
+    Path(reference): Path<String>,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, AppError> {
     let full = load_own(&signed, &reference).await?;
     let mut errors = FieldErrors::default();
     let message = form.message().trim().to_owned();
@@ -307,10 +311,23 @@ pub struct WithdrawForm {
     version: i32,
 }
 
-pub async fn withdraw(signed: SignedIn, Path(reference): Path<String>, Form(form): Form<WithdrawForm>) -> Result<Response, AppError> {
+pub async fn withdraw(
+    signed: SignedIn,
+    Path(reference): Path<String>,
+    Form(form): Form<WithdrawForm>,
+) -> Result<Response, AppError> {
     let full = load_own(&signed, &reference).await?;
     let mut tx = signed.page.state.db.begin().await?;
-    match actions::apply(&mut tx, full.request.id, form.version, signed.user.id, Actor::Requester, ActionInput::Withdraw).await {
+    match actions::apply(
+        &mut tx,
+        full.request.id,
+        form.version,
+        signed.user.id,
+        Actor::Requester,
+        ActionInput::Withdraw,
+    )
+    .await
+    {
         Ok(_) => {
             tx.commit().await?;
             Ok(Redirect::to(&format!("/requests/{reference}")).into_response())

@@ -63,12 +63,18 @@ const APPLICATION_NAME: FieldName =
 const VENDOR: FieldName = FieldName { id: "vendor", noun: "the vendor's name", title: "Vendor", multiline: false };
 const BUSINESS_PURPOSE: FieldName =
     FieldName { id: "business_purpose", noun: "the business purpose", title: "Business purpose", multiline: true };
-const SENDING_ADDRESS: FieldName =
-    FieldName { id: "sending_address", noun: "the sending email address", title: "Sending email address", multiline: false };
-pub const REQUESTER_NAME: FieldName = FieldName { id: "requester_name", noun: "your name", title: "Your name", multiline: false };
+const SENDING_ADDRESS: FieldName = FieldName {
+    id: "sending_address",
+    noun: "the sending email address",
+    title: "Sending email address",
+    multiline: false,
+};
+pub const REQUESTER_NAME: FieldName =
+    FieldName { id: "requester_name", noun: "your name", title: "Your name", multiline: false };
 pub const REQUESTER_EMAIL: FieldName =
     FieldName { id: "requester_email", noun: "your email address", title: "Your email address", multiline: false };
-pub const DEPARTMENT: FieldName = FieldName { id: "department", noun: "your department", title: "Department", multiline: false };
+pub const DEPARTMENT: FieldName =
+    FieldName { id: "department", noun: "your department", title: "Department", multiline: false };
 
 /// One permission row as rendered.
 pub struct ScopeRow {
@@ -113,12 +119,18 @@ impl AppRegistrationForm {
             if scopes.len() == MAX_SCOPES {
                 errors.add(
                     scope_name_id(index),
-                    format!("Enter at most {MAX_SCOPES} permissions. Remove permission {} or one before it", row.number),
+                    format!(
+                        "Enter at most {MAX_SCOPES} permissions. Remove permission {} or one before it",
+                        row.number
+                    ),
                 );
                 break;
             }
             if name.is_empty() {
-                errors.add(scope_name_id(index), format!("Enter the name of permission {}, such as Mail.Send", row.number));
+                errors.add(
+                    scope_name_id(index),
+                    format!("Enter the name of permission {}, such as Mail.Send", row.number),
+                );
             } else if name.chars().count() > MAX_SCOPE_NAME_CHARS {
                 errors.add(
                     scope_name_id(index),
@@ -129,7 +141,10 @@ impl AppRegistrationForm {
             } else if name.chars().any(char::is_whitespace) {
                 errors.add(
                     scope_name_id(index),
-                    format!("Enter permission {} without spaces, as the vendor writes it, such as Mail.Send", row.number),
+                    format!(
+                        "Enter permission {} without spaces, as the vendor writes it, such as Mail.Send",
+                        row.number
+                    ),
                 );
             }
             let permission_type = PermissionType::parse(kind);
@@ -230,8 +245,10 @@ impl RequestForm for AppRegistrationForm {
         drop_blank_rows_beyond(&mut self.vendor_link, MAX_LINKS);
         let rows = self.scope_rows();
         if rows.len() > MAX_SCOPES {
-            let kept: Vec<ScopeRow> =
-                rows.into_iter().filter(|row| !row.name.trim().is_empty() || !row.permission_type.trim().is_empty()).collect();
+            let kept: Vec<ScopeRow> = rows
+                .into_iter()
+                .filter(|row| !row.name.trim().is_empty() || !row.permission_type.trim().is_empty())
+                .collect();
             self.scope_name = kept.iter().map(|row| row.name.clone()).collect();
             self.scope_type = kept.iter().map(|row| row.permission_type.clone()).collect();
         }

@@ -72,23 +72,41 @@ const APPLICATION_NAME: FieldName =
 const APPLICATION_DETAILS: FieldName = FieldName {
     id: "application_details",
     noun: "what the application does and why it sends email",
-    title: "Application details", multiline: true };
-const HOSTING_LOCATION: FieldName =
-    FieldName { id: "hosting_location", noun: "where the application is hosted", title: "Hosting location", multiline: false };
+    title: "Application details",
+    multiline: true,
+};
+const HOSTING_LOCATION: FieldName = FieldName {
+    id: "hosting_location",
+    noun: "where the application is hosted",
+    title: "Hosting location",
+    multiline: false,
+};
 const AUTHENTICATION_METHOD: FieldName = FieldName {
     id: "authentication_method",
     noun: "how the application authenticates to send email",
-    title: "Authentication method", multiline: true };
-const SENDING_PATTERN: FieldName =
-    FieldName { id: "sending_pattern", noun: "when and to whom the application sends", title: "Sending pattern", multiline: true };
+    title: "Authentication method",
+    multiline: true,
+};
+const SENDING_PATTERN: FieldName = FieldName {
+    id: "sending_pattern",
+    noun: "when and to whom the application sends",
+    title: "Sending pattern",
+    multiline: true,
+};
 const EXPECTED_VOLUME: FieldName =
     FieldName { id: "expected_volume", noun: "the expected volume", title: "Expected volume", multiline: false };
-const SENDING_ADDRESS: FieldName =
-    FieldName { id: "sending_address", noun: "the sending email address", title: "Sending email address", multiline: false };
+const SENDING_ADDRESS: FieldName = FieldName {
+    id: "sending_address",
+    noun: "the sending email address",
+    title: "Sending email address",
+    multiline: false,
+};
 const UNMET_REQUIREMENTS: FieldName = FieldName {
     id: "unmet_requirements",
     noun: "the requirements your case does not meet",
-    title: "Requirements not met", multiline: true };
+    title: "Requirements not met",
+    multiline: true,
+};
 
 fn requirement_lines(text: &str) -> Vec<String> {
     text.lines().map(str::trim).filter(|line| !line.is_empty()).map(str::to_owned).collect()

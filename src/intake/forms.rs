@@ -150,7 +150,10 @@ pub fn check_links(errors: &mut FieldErrors, links: &[String], required: bool) -
             continue;
         }
         if kept.len() == MAX_LINKS {
-            errors.add(link_id(index), format!("Enter at most {MAX_LINKS} links. Remove link {} or a link before it", index + 1));
+            errors.add(
+                link_id(index),
+                format!("Enter at most {MAX_LINKS} links. Remove link {} or a link before it", index + 1),
+            );
             break;
         }
         if link.chars().count() > MAX_LINK_CHARS {

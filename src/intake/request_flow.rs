@@ -3,8 +3,8 @@
 //! are generic over it.
 
 use axum::Form;
-use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Datelike, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -100,7 +100,8 @@ pub async fn form_page<F: RequestForm>(signed: SignedIn) -> Result<Response, App
         }
         None => F::prefill(&signed.user, &signed.page.state.policy, &path),
     };
-    Ok(Html(form.render_form(signed.page.chrome(), &signed.page.state.settings, FieldErrors::default(), notice)?).into_response())
+    Ok(Html(form.render_form(signed.page.chrome(), &signed.page.state.settings, FieldErrors::default(), notice)?)
+        .into_response())
 }
 
 pub async fn save_form<F: RequestForm>(

@@ -1,8 +1,8 @@
 //! What the intake pages keep in the server-side session: the tree answers
 //! and a draft of each request form between the form and its check page.
 
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use uuid::Uuid;
 

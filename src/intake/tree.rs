@@ -90,7 +90,13 @@ pub async fn question_page(
     let selected = answers.answers.get(&id).filter(|answer| question.answer(answer).is_some()).cloned();
     let change = is_change(query.change.as_deref());
     let return_key = return_key(query.return_to.as_deref());
-    let view = QuestionView { question, selected, back_url: change_back_url(&path, &id, change, return_key), change, return_key };
+    let view = QuestionView {
+        question,
+        selected,
+        back_url: change_back_url(&path, &id, change, return_key),
+        change,
+        return_key,
+    };
     render_question(&page, view, FieldErrors::default(), StatusCode::OK)
 }
 
@@ -102,7 +108,12 @@ struct QuestionView<'a> {
     return_key: Option<&'static str>,
 }
 
-fn render_question(page: &Page, view: QuestionView<'_>, errors: FieldErrors, status: StatusCode) -> Result<Response, AppError> {
+fn render_question(
+    page: &Page,
+    view: QuestionView<'_>,
+    errors: FieldErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     render_with_status(
         status,
         &QuestionPage {

@@ -205,8 +205,7 @@ fn check_node_text<'a>(node: &str, texts: impl IntoIterator<Item = &'a str>) -> 
 impl Policy {
     /// Parses and validates a policy file.
     pub fn parse(text: &str) -> Result<Policy, PolicyError> {
-        let raw: RawPolicy =
-            toml::from_str(text).map_err(|err| PolicyError::Syntax(err.to_string()))?;
+        let raw: RawPolicy = toml::from_str(text).map_err(|err| PolicyError::Syntax(err.to_string()))?;
         let version = required(raw.version, "version")?;
         let start = required(raw.start, "start")?;
         let not_covered = required(raw.not_covered, "not_covered")?;
@@ -234,15 +233,7 @@ impl Policy {
             outcomes.insert(outcome.id.clone(), outcome);
         }
 
-        let policy = Policy {
-            version,
-            start,
-            not_covered,
-            questions,
-            outcomes,
-            question_order,
-            outcome_order,
-        };
+        let policy = Policy { version, start, not_covered, questions, outcomes, question_order, outcome_order };
         policy.validate()?;
         Ok(policy)
     }
@@ -274,7 +265,9 @@ impl Policy {
     /// Whether a line is one that the tree writes as an unmet requirement.
     pub fn is_generated_requirement(&self, line: &str) -> bool {
         line.starts_with(NOT_COVERED_PREFIX)
-            || self.questions().any(|question| question.answers.iter().any(|answer| answer.unmet.as_deref() == Some(line)))
+            || self
+                .questions()
+                .any(|question| question.answers.iter().any(|answer| answer.unmet.as_deref() == Some(line)))
     }
 
     pub fn outcomes(&self) -> impl Iterator<Item = &Outcome> {
@@ -321,7 +314,10 @@ impl Policy {
                 return Err(node_error(&self.not_covered, "`not_covered` must name an outcome of kind \"exception\""));
             }
             None => {
-                return Err(node_error(&self.not_covered, "`not_covered` must name an outcome, and no outcome has this id"));
+                return Err(node_error(
+                    &self.not_covered,
+                    "`not_covered` must name an outcome, and no outcome has this id",
+                ));
             }
         }
 
@@ -330,7 +326,10 @@ impl Policy {
                 if self.node(&answer.next).is_none() {
                     return Err(node_error(
                         &question.id,
-                        format!("answer `{}` leads to `{}`, which is not a question or an outcome", answer.id, answer.next),
+                        format!(
+                            "answer `{}` leads to `{}`, which is not a question or an outcome",
+                            answer.id, answer.next
+                        ),
                     ));
                 }
             }
@@ -338,7 +337,8 @@ impl Policy {
 
         for question in self.questions() {
             for answer in &question.answers {
-                let to_exception = self.outcomes.get(&answer.next).is_some_and(|outcome| outcome.kind == OutcomeKind::Exception);
+                let to_exception =
+                    self.outcomes.get(&answer.next).is_some_and(|outcome| outcome.kind == OutcomeKind::Exception);
                 if to_exception && answer.unmet.is_none() {
                     return Err(node_error(
                         &question.id,
@@ -370,11 +370,7 @@ impl Policy {
             Done,
         }
 
-        fn visit<'a>(
-            policy: &'a Policy,
-            id: &'a str,
-            marks: &mut HashMap<&'a str, Mark>,
-        ) -> Result<(), PolicyError> {
+        fn visit<'a>(policy: &'a Policy, id: &'a str, marks: &mut HashMap<&'a str, Mark>) -> Result<(), PolicyError> {
             if marks.get(id) == Some(&Mark::Done) {
                 return Ok(());
             }
@@ -461,15 +457,7 @@ fn build_question(raw: RawQuestion) -> Result<Question, PolicyError> {
         .map(|paragraph| paragraph.trim().to_owned())
         .filter(|paragraph| !paragraph.is_empty())
         .collect();
-    Ok(Question {
-        id: raw.id,
-        title: raw.title,
-        hint: raw.hint,
-        help_summary: raw.help_summary,
-        help,
-        answers,
-        fills,
-    })
+    Ok(Question { id: raw.id, title: raw.title, hint: raw.hint, help_summary: raw.help_summary, help, answers, fills })
 }
 
 fn build_outcome(raw: RawOutcome) -> Result<Outcome, PolicyError> {
@@ -477,10 +465,7 @@ fn build_outcome(raw: RawOutcome) -> Result<Outcome, PolicyError> {
     check_node_text(&raw.id, [raw.title.as_str(), raw.kind.as_str()])?;
     let kind = OutcomeKind::parse(&raw.kind).ok_or_else(|| {
         let known: Vec<&str> = OutcomeKind::ALL.iter().map(|kind| kind.as_str()).collect();
-        node_error(
-            &raw.id,
-            format!("unknown outcome kind `{}`; expected one of {}", raw.kind, known.join(", ")),
-        )
+        node_error(&raw.id, format!("unknown outcome kind `{}`; expected one of {}", raw.kind, known.join(", ")))
     })?;
     if raw.title.trim().is_empty() {
         return Err(node_error(&raw.id, "the outcome has an empty `title`"));
@@ -493,8 +478,8 @@ const RESERVED_IDS: [&str; 2] = ["outcome", "restart"];
 
 /// Node ids appear in URLs, so they are limited to lowercase ASCII, digits and `_`.
 fn check_id(id: &str) -> Result<(), PolicyError> {
-    let valid = !id.is_empty()
-        && id.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_');
+    let valid =
+        !id.is_empty() && id.bytes().all(|byte| byte.is_ascii_lowercase() || byte.is_ascii_digit() || byte == b'_');
     if !valid {
         return Err(node_error(id, "a node id may contain only lowercase letters, digits and `_`"));
     }

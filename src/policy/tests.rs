@@ -88,9 +88,7 @@ next = "done"
 
 #[test]
 fn unreachable_node_is_rejected() {
-    let extra = format!(
-        "{SMALL}\n[[outcomes]]\nid = \"orphan\"\nkind = \"self_service\"\ntitle = \"Orphan\"\n"
-    );
+    let extra = format!("{SMALL}\n[[outcomes]]\nid = \"orphan\"\nkind = \"self_service\"\ntitle = \"Orphan\"\n");
     let (node, fault) = node_fault(&extra);
     assert_eq!(node, "orphan");
     assert!(fault.contains("no path"), "{fault}");
@@ -139,10 +137,7 @@ fn invalid_toml_is_a_syntax_error() {
 #[test]
 fn missing_version_is_named() {
     let broken = SMALL.replace("version = \"1\"", "");
-    assert_eq!(
-        Policy::parse(&broken).unwrap_err(),
-        PolicyError::MissingField { field: "version".into() }
-    );
+    assert_eq!(Policy::parse(&broken).unwrap_err(), PolicyError::MissingField { field: "version".into() });
 }
 
 #[test]

@@ -61,10 +61,7 @@ impl TreeAnswers {
                 let outcome = policy.outcome(&policy.not_covered).expect("validated `not_covered`");
                 return Path { steps, end: PathEnd::Outcome(outcome), not_covered_at: Some(question) };
             }
-            let answer = self
-                .answers
-                .get(&question.id)
-                .and_then(|answer_id| question.answer(answer_id));
+            let answer = self.answers.get(&question.id).and_then(|answer_id| question.answer(answer_id));
             match answer {
                 Some(answer) => {
                     steps.push(Step { question, answer });
@@ -107,8 +104,7 @@ impl<'a> Path<'a> {
 
     /// The requirements left unmet along the path, in the order they were met.
     pub fn unmet_requirements(&self) -> Vec<String> {
-        let mut unmet: Vec<String> =
-            self.steps.iter().filter_map(|step| step.answer.unmet.clone()).collect();
+        let mut unmet: Vec<String> = self.steps.iter().filter_map(|step| step.answer.unmet.clone()).collect();
         if let Some(question) = self.not_covered_at {
             unmet.push(format!("{NOT_COVERED_PREFIX} the requester stopped at the question \"{}\"", question.title));
         }

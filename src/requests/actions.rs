@@ -150,13 +150,25 @@ impl EditableField {
 #[derive(Debug, Clone)]
 pub enum ActionInput {
     Take,
-    AskQuestion { question: String, fields: Vec<EditableField> },
-    Answer { message: String, changes: Vec<FieldChange> },
+    AskQuestion {
+        question: String,
+        fields: Vec<EditableField>,
+    },
+    Answer {
+        message: String,
+        changes: Vec<FieldChange>,
+    },
     /// `registration` is required for app registrations and ignored otherwise.
-    Approve { registration: Option<RegistrationRecord> },
-    Reject { reason: String },
+    Approve {
+        registration: Option<RegistrationRecord>,
+    },
+    Reject {
+        reason: String,
+    },
     /// `advice` is required for exception reviews.
-    Complete { advice: Option<String> },
+    Complete {
+        advice: Option<String>,
+    },
     Withdraw,
 }
 
@@ -258,11 +270,7 @@ pub async fn apply(
         ActionInput::AskQuestion { question, .. } => Some(question.clone()),
         ActionInput::Answer { message, changes } => {
             for change in changes {
-                sqlx::query(change.field.update_sql())
-                    .bind(request)
-                    .bind(&change.after)
-                    .execute(&mut *conn)
-                    .await?;
+                sqlx::query(change.field.update_sql()).bind(request).bind(&change.after).execute(&mut *conn).await?;
                 sqlx::query(
                     "INSERT INTO request_events (request_id, kind, actor_id, field, before_value, after_value)
                      VALUES ($1, 'field_changed', $2, $3, $4, $5)",

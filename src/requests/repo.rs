@@ -45,10 +45,7 @@ pub fn format_reference(kind: RequestKind, year: i32, number: i32) -> String {
     format!("IST-{}-{year:04}-{number:06}", kind.reference_code())
 }
 
-async fn find_by_submission_key(
-    conn: &mut PgConnection,
-    key: Uuid,
-) -> Result<Option<(String, UserId)>, sqlx::Error> {
+async fn find_by_submission_key(conn: &mut PgConnection, key: Uuid) -> Result<Option<(String, UserId)>, sqlx::Error> {
     sqlx::query_as("SELECT reference, requester_id FROM requests WHERE submission_key = $1")
         .bind(key)
         .fetch_optional(conn)
@@ -147,9 +144,8 @@ pub async fn insert_request(
 
     let Some(id) = inserted else {
         // Another submit with the same key committed first.
-        let (reference, owner) = find_by_submission_key(&mut *conn, context.submission_key)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)?;
+        let (reference, owner) =
+            find_by_submission_key(&mut *conn, context.submission_key).await?.ok_or(sqlx::Error::RowNotFound)?;
         return existing_submission(reference, owner, &context);
     };
 
@@ -162,15 +158,13 @@ pub async fn insert_request(
             .await?;
     }
     for (position, scope) in scopes.iter().enumerate() {
-        sqlx::query(
-            "INSERT INTO request_scopes (request_id, position, name, permission_type) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(id)
-        .bind(position as i32)
-        .bind(&scope.name)
-        .bind(scope.permission_type)
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query("INSERT INTO request_scopes (request_id, position, name, permission_type) VALUES ($1, $2, $3, $4)")
+            .bind(id)
+            .bind(position as i32)
+            .bind(&scope.name)
+            .bind(scope.permission_type)
+            .execute(&mut *conn)
+            .await?;
     }
     sqlx::query(
         "INSERT INTO request_events (request_id, kind, actor_id, from_status, to_status)
@@ -216,9 +210,8 @@ pub async fn list_for_requester(
     conn: &mut PgConnection,
     requester: UserId,
 ) -> Result<Vec<RequestSummary>, sqlx::Error> {
-    let sql = format!(
-        "SELECT {SUMMARY_COLUMNS} FROM requests WHERE requester_id = $1 ORDER BY created_at DESC, id DESC"
-    );
+    let sql =
+        format!("SELECT {SUMMARY_COLUMNS} FROM requests WHERE requester_id = $1 ORDER BY created_at DESC, id DESC");
     sqlx::query_as(&sql).bind(requester).fetch_all(conn).await
 }
 
@@ -362,18 +355,16 @@ pub async fn find_by_reference(
         return Ok(None);
     };
 
-    let vendor_links = sqlx::query_scalar(
-        "SELECT url FROM request_vendor_links WHERE request_id = $1 ORDER BY position",
-    )
-    .bind(request.id)
-    .fetch_all(&mut *conn)
-    .await?;
-    let scopes = sqlx::query_as(
-        "SELECT name, permission_type FROM request_scopes WHERE request_id = $1 ORDER BY position",
-    )
-    .bind(request.id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let vendor_links =
+        sqlx::query_scalar("SELECT url FROM request_vendor_links WHERE request_id = $1 ORDER BY position")
+            .bind(request.id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let scopes =
+        sqlx::query_as("SELECT name, permission_type FROM request_scopes WHERE request_id = $1 ORDER BY position")
+            .bind(request.id)
+            .fetch_all(&mut *conn)
+            .await?;
     let history = sqlx::query_as(
         "SELECT events.kind::text AS kind, actor.display_name AS actor_name, from_status, to_status, body,
                 field, before_value, after_value, assignee.display_name AS assignee_name, occurred_at
@@ -394,12 +385,11 @@ pub async fn find_by_reference(
     .bind(request.id)
     .fetch_optional(&mut *conn)
     .await?;
-    let granted = sqlx::query_as(
-        "SELECT name, permission_type FROM granted_permissions WHERE request_id = $1 ORDER BY position",
-    )
-    .bind(request.id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let granted =
+        sqlx::query_as("SELECT name, permission_type FROM granted_permissions WHERE request_id = $1 ORDER BY position")
+            .bind(request.id)
+            .fetch_all(&mut *conn)
+            .await?;
 
     Ok(Some(FullRequest { request, vendor_links, scopes, history, registration, granted }))
 }
@@ -417,7 +407,14 @@ mod tests {
 
     #[test]
     fn is_reference_rejects_other_text() {
-        for value in ["", "IST-AR-2026-12", "IST-XX-2026-000001", "IST-AR-26-000001", "IST-AR-2026-00000a", "IST-AR-2026-000001\0"] {
+        for value in [
+            "",
+            "IST-AR-2026-12",
+            "IST-XX-2026-000001",
+            "IST-AR-26-000001",
+            "IST-AR-2026-00000a",
+            "IST-AR-2026-000001\0",
+        ] {
             assert!(!is_reference(value), "{value:?}");
         }
     }

@@ -156,11 +156,18 @@ mod tests {
                         let expected = allowed
                             .iter()
                             .find(|(only, start, act, who, _)| {
-                                only.is_none_or(|only| only == kind) && *start == from && *act == action && *who == actor
+                                only.is_none_or(|only| only == kind)
+                                    && *start == from
+                                    && *act == action
+                                    && *who == actor
                             })
                             .map(|(.., to)| *to);
                         let result = transition(kind, from, action, actor);
-                        assert_eq!(result.clone().ok(), expected, "{kind:?} {from:?} {action:?} by {actor:?}: {result:?}");
+                        assert_eq!(
+                            result.clone().ok(),
+                            expected,
+                            "{kind:?} {from:?} {action:?} by {actor:?}: {result:?}"
+                        );
                     }
                 }
             }
@@ -174,12 +181,12 @@ mod tests {
         for kind in KINDS {
             for from in STATUSES {
                 for to in STATUSES {
-                    let reachable = Action::ALL.iter().any(|action| {
-                        ACTORS.iter().any(|actor| transition(kind, from, *action, *actor) == Ok(to))
-                    });
-                    let listed = allowed
+                    let reachable = Action::ALL
                         .iter()
-                        .any(|(only, start, _, _, end)| only.is_none_or(|only| only == kind) && *start == from && *end == to);
+                        .any(|action| ACTORS.iter().any(|actor| transition(kind, from, *action, *actor) == Ok(to)));
+                    let listed = allowed.iter().any(|(only, start, _, _, end)| {
+                        only.is_none_or(|only| only == kind) && *start == from && *end == to
+                    });
                     assert_eq!(reachable, listed, "{kind:?}: {from:?} -> {to:?}");
                 }
             }

@@ -13,9 +13,7 @@ use uuid::Uuid;
 
 use super::detail::{ActionForms, load, render_detail};
 use crate::intake::forms::has_control_characters;
-use crate::requests::actions::{
-    self, ActionError, ActionInput, CredentialType, EditableField, RegistrationRecord,
-};
+use crate::requests::actions::{self, ActionError, ActionInput, CredentialType, EditableField, RegistrationRecord};
 use crate::requests::status::Actor;
 use crate::requests::{PermissionType, RequestKind, Scope};
 use crate::web::form::FieldErrors;
@@ -55,7 +53,13 @@ async fn run(
     match result {
         Ok(status) => {
             tx.commit().await?;
-            tracing::info!(reference, user_id = reviewer.user.id.0, status = status.as_str(), "request {reference} is now {}", status.as_str());
+            tracing::info!(
+                reference,
+                user_id = reviewer.user.id.0,
+                status = status.as_str(),
+                "request {reference} is now {}",
+                status.as_str()
+            );
             Ok(Redirect::to(&detail_url(reference)).into_response())
         }
         Err(ActionError::Conflict { .. }) => {
@@ -87,7 +91,11 @@ pub struct VersionForm {
     version: i32,
 }
 
-pub async fn take(reviewer: ReviewerPage, Path(reference): Path<String>, Form(form): Form<VersionForm>) -> Result<Response, AppError> {
+pub async fn take(
+    reviewer: ReviewerPage,
+    Path(reference): Path<String>,
+    Form(form): Form<VersionForm>,
+) -> Result<Response, AppError> {
     run(&reviewer, &reference, form.version, ActionInput::Take, ActionForms::default()).await
 }
 
@@ -116,7 +124,12 @@ pub async fn ask_question(
         let first = allowed.first().map_or("application_name", |field| field.id());
         errors.add(format!("question_field_{first}"), "Choose at least one field the requester should change");
     }
-    let forms = ActionForms { question: form.question.clone(), question_fields: form.fields.clone(), errors, ..Default::default() };
+    let forms = ActionForms {
+        question: form.question.clone(),
+        question_fields: form.fields.clone(),
+        errors,
+        ..Default::default()
+    };
     if !forms.errors.is_empty() {
         return rerender(&reviewer, &reference, forms).await;
     }
@@ -131,9 +144,14 @@ pub struct RejectForm {
     reason: String,
 }
 
-pub async fn reject(reviewer: ReviewerPage, Path(reference): Path<String>, Form(form): Form<RejectForm>) -> Result<Response, AppError> {
+pub async fn reject(
+    reviewer: ReviewerPage,
+    Path(reference): Path<String>,
+    Form(form): Form<RejectForm>,
+) -> Result<Response, AppError> {
     let mut errors = FieldErrors::default();
-    let reason = required_text(&mut errors, "reject_reason", &form.reason, "Enter the reason for rejecting the request");
+    let reason =
+        required_text(&mut errors, "reject_reason", &form.reason, "Enter the reason for rejecting the request");
     let forms = ActionForms { reason: form.reason.clone(), errors, ..Default::default() };
     if !forms.errors.is_empty() {
         return rerender(&reviewer, &reference, forms).await;
@@ -149,7 +167,11 @@ pub struct CompleteForm {
     advice: String,
 }
 
-pub async fn complete(reviewer: ReviewerPage, Path(reference): Path<String>, Form(form): Form<CompleteForm>) -> Result<Response, AppError> {
+pub async fn complete(
+    reviewer: ReviewerPage,
+    Path(reference): Path<String>,
+    Form(form): Form<CompleteForm>,
+) -> Result<Response, AppError> {
     let full = load(&reviewer, &reference).await?;
     let mut errors = FieldErrors::default();
     let advice = if full.request.kind == RequestKind::ExceptionReview || !form.advice.trim().is_empty() {
@@ -185,9 +207,13 @@ pub struct ApproveForm {
 fn check_registration(form: &ApproveForm, errors: &mut FieldErrors) -> Option<RegistrationRecord> {
     let client_id = Uuid::parse_str(form.client_id.trim()).ok();
     if client_id.is_none() {
-        errors.add("approve_client_id", "Enter the application (client) ID as a GUID, like 11111111-2222-3333-4444-555555555555");
+        errors.add(
+            "approve_client_id",
+            "Enter the application (client) ID as a GUID, like 11111111-2222-3333-4444-555555555555",
+        );
     }
-    let tenant = required_text(errors, "approve_tenant", &form.tenant, "Enter the tenant ID or domain, such as uwaterloo.ca");
+    let tenant =
+        required_text(errors, "approve_tenant", &form.tenant, "Enter the tenant ID or domain, such as uwaterloo.ca");
     let credential_type = CredentialType::parse(form.credential_type.trim());
     if credential_type.is_none() {
         errors.add("approve_credential_type", "Choose whether the credential is a client secret or a certificate");
@@ -213,10 +239,20 @@ fn check_registration(form: &ApproveForm, errors: &mut FieldErrors) -> Option<Re
             continue;
         }
         let permission_type = PermissionType::parse(kind);
-        if name.is_empty() || name.chars().any(char::is_whitespace) || has_control_characters(name) || name.chars().count() > 200 {
-            errors.add(format!("granted_name_{index}"), format!("Enter granted permission {} as it appears in Entra ID, such as Mail.Send", index + 1));
+        if name.is_empty()
+            || name.chars().any(char::is_whitespace)
+            || has_control_characters(name)
+            || name.chars().count() > 200
+        {
+            errors.add(
+                format!("granted_name_{index}"),
+                format!("Enter granted permission {} as it appears in Entra ID, such as Mail.Send", index + 1),
+            );
         } else if permission_type.is_none() {
-            errors.add(format!("granted_type_{index}"), format!("Choose whether granted permission {} is delegated or application", index + 1));
+            errors.add(
+                format!("granted_type_{index}"),
+                format!("Choose whether granted permission {} is delegated or application", index + 1),
+            );
         }
         if let (false, Some(permission_type)) = (name.is_empty(), permission_type) {
             granted.push(Scope { name: name.to_owned(), permission_type });
@@ -234,14 +270,15 @@ fn check_registration(form: &ApproveForm, errors: &mut FieldErrors) -> Option<Re
     })
 }
 
-pub async fn approve(reviewer: ReviewerPage, Path(reference): Path<String>, Form(form): Form<ApproveForm>) -> Result<Response, AppError> {
+pub async fn approve(
+    reviewer: ReviewerPage,
+    Path(reference): Path<String>,
+    Form(form): Form<ApproveForm>,
+) -> Result<Response, AppError> {
     let full = load(&reviewer, &reference).await?;
     let mut errors = FieldErrors::default();
-    let registration = if full.request.kind == RequestKind::AppRegistration {
-        check_registration(&form, &mut errors)
-    } else {
-        None
-    };
+    let registration =
+        if full.request.kind == RequestKind::AppRegistration { check_registration(&form, &mut errors) } else { None };
     let forms = ActionForms {
         client_id: form.client_id.clone(),
         tenant: form.tenant.clone(),
@@ -270,7 +307,11 @@ pub struct NoteForm {
     action: String,
 }
 
-pub async fn add_note(reviewer: ReviewerPage, Path(reference): Path<String>, Form(form): Form<NoteForm>) -> Result<Response, AppError> {
+pub async fn add_note(
+    reviewer: ReviewerPage,
+    Path(reference): Path<String>,
+    Form(form): Form<NoteForm>,
+) -> Result<Response, AppError> {
     let full = load(&reviewer, &reference).await?;
     let reply = form.visibility == "reply";
     let mut errors = FieldErrors::default();
@@ -297,7 +338,11 @@ pub struct AssignForm {
     assignee: String,
 }
 
-pub async fn assign(reviewer: ReviewerPage, Path(reference): Path<String>, Form(form): Form<AssignForm>) -> Result<Response, AppError> {
+pub async fn assign(
+    reviewer: ReviewerPage,
+    Path(reference): Path<String>,
+    Form(form): Form<AssignForm>,
+) -> Result<Response, AppError> {
     let full = load(&reviewer, &reference).await?;
     let assignee = match form.assignee.as_str() {
         "me" => Some(reviewer.user.id),

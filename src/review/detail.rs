@@ -8,10 +8,10 @@ use axum::response::Response;
 use chrono::Utc;
 use chrono_tz::Tz;
 
+use crate::requests::RequestStatus;
 use crate::requests::actions::EditableField;
 use crate::requests::repo::{self, FullRequest, HistoryEvent};
 use crate::requests::status::{self, Action, Actor};
-use crate::requests::{RequestStatus};
 use crate::web::form::FieldErrors;
 use crate::web::format;
 use crate::web::page::Chrome;
@@ -161,7 +161,8 @@ pub struct AllowedActions {
 
 impl AllowedActions {
     fn for_request(full: &FullRequest) -> AllowedActions {
-        let allowed = |action| status::transition(full.request.kind, full.request.status, action, Actor::Reviewer).is_ok();
+        let allowed =
+            |action| status::transition(full.request.kind, full.request.status, action, Actor::Reviewer).is_ok();
         AllowedActions {
             take: allowed(Action::Take),
             ask: allowed(Action::AskQuestion),

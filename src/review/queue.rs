@@ -50,7 +50,10 @@ impl QueueQuery {
     fn filter(&self, reviewer: &ReviewerPage) -> QueueFilter {
         let status = match self.status.as_str() {
             "all" => StatusFilter::All,
-            value => STATUSES.into_iter().find(|status| status.as_str() == value).map_or(StatusFilter::Open, StatusFilter::Only),
+            value => STATUSES
+                .into_iter()
+                .find(|status| status.as_str() == value)
+                .map_or(StatusFilter::Open, StatusFilter::Only),
         };
         let kind = match self.kind.as_str() {
             "app_registration" => Some(RequestKind::AppRegistration),
@@ -139,11 +142,18 @@ pub async fn queue_page(reviewer: ReviewerPage, Query(query): Query<QueueQuery>)
             submitted: format::local_time(row.created_at, zone),
             age: format::age(row.created_at, now),
             updated: format::age(row.updated_at, now),
-            overdue: target::is_overdue(row.status, row.review_clock_started_at, now, zone, settings.review_target_business_days),
+            overdue: target::is_overdue(
+                row.status,
+                row.review_clock_started_at,
+                now,
+                zone,
+                settings.review_target_business_days,
+            ),
             row,
         })
         .collect();
-    let count_of = |status: RequestStatus| counted.iter().find(|(each, _)| *each == status).map_or(0, |(_, count)| *count);
+    let count_of =
+        |status: RequestStatus| counted.iter().find(|(each, _)| *each == status).map_or(0, |(_, count)| *count);
     let mut counts = vec![StatusCount {
         label: "Open",
         count: queue::OPEN_STATUSES.into_iter().map(count_of).sum(),
@@ -190,8 +200,18 @@ pub async fn export_csv(reviewer: ReviewerPage, Query(query): Query<QueueQuery>)
     // A byte-order mark makes spreadsheet programs read the file as UTF-8.
     let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let header = [
-        "Reference", "Kind", "Status", "Application", "Vendor", "Sending address", "Requester", "Requester email",
-        "Department", "Assigned to", "Submitted", "Last update",
+        "Reference",
+        "Kind",
+        "Status",
+        "Application",
+        "Vendor",
+        "Sending address",
+        "Requester",
+        "Requester email",
+        "Department",
+        "Assigned to",
+        "Submitted",
+        "Last update",
     ];
     writer.write_record(header).map_err(|err| AppError::Internal(err.into()))?;
     for row in rows {
@@ -213,7 +233,8 @@ pub async fn export_csv(reviewer: ReviewerPage, Query(query): Query<QueueQuery>)
             .write_record(record.iter().map(|cell| neutralise(cell)))
             .map_err(|err| AppError::Internal(err.into()))?;
     }
-    let body = writer.into_inner().map_err(|err| AppError::Internal(anyhow::anyhow!("finishing the CSV failed: {err}")))?;
+    let body =
+        writer.into_inner().map_err(|err| AppError::Internal(anyhow::anyhow!("finishing the CSV failed: {err}")))?;
     let file_name = format!("ist-intake-queue-{}.csv", Utc::now().with_timezone(&zone).format("%Y-%m-%d"));
     Ok((
         [

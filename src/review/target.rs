@@ -43,7 +43,8 @@ pub fn is_overdue(
     target_business_days: u32,
 ) -> bool {
     let waiting_on_ist = matches!(status, RequestStatus::Submitted | RequestStatus::InReview | RequestStatus::Approved);
-    waiting_on_ist && business_time_elapsed(clock_started_at, now, zone) > Duration::days(i64::from(target_business_days))
+    waiting_on_ist
+        && business_time_elapsed(clock_started_at, now, zone) > Duration::days(i64::from(target_business_days))
 }
 
 #[cfg(test)]

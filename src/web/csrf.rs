@@ -62,9 +62,8 @@ pub async fn verify_post(request: Request, next: Next) -> Response {
     let Ok(bytes) = to_bytes(body, MAX_FORM_BYTES).await else {
         return (axum::http::StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.").into_response();
     };
-    let submitted = url::form_urlencoded::parse(&bytes)
-        .find(|(name, _)| name == FORM_FIELD)
-        .map(|(_, value)| value.into_owned());
+    let submitted =
+        url::form_urlencoded::parse(&bytes).find(|(name, _)| name == FORM_FIELD).map(|(_, value)| value.into_owned());
     let expected = match session.get::<String>(SESSION_KEY).await {
         Ok(expected) => expected,
         Err(err) => return AppError::from(err).into_response(),

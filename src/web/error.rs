@@ -48,11 +48,9 @@ impl IntoResponse for AppError {
                 let target = format!("/sign-in?next={}", urlencode(next));
                 return Redirect::to(&target).into_response();
             }
-            AppError::NotFound => (
-                StatusCode::NOT_FOUND,
-                "Page not found",
-                "Check the address, or go back to the start of the service.",
-            ),
+            AppError::NotFound => {
+                (StatusCode::NOT_FOUND, "Page not found", "Check the address, or go back to the start of the service.")
+            }
             AppError::Forbidden => (
                 StatusCode::FORBIDDEN,
                 "You do not have access to this page",
@@ -144,23 +142,18 @@ fn is_plain_error(response: &Response) -> bool {
 fn plain_error_content(status: StatusCode) -> ErrorContent {
     let (title, message) = match status {
         StatusCode::NOT_FOUND => ("Page not found", "Check the address, or go back to the start of the service."),
-        StatusCode::METHOD_NOT_ALLOWED => (
-            "This page does not accept that kind of request",
-            "Go back and use the page's links and buttons.",
-        ),
-        StatusCode::PAYLOAD_TOO_LARGE => (
-            "The form is too large",
-            "Nothing was saved. Go back, shorten what you entered and send it again.",
-        ),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            ("This page does not accept that kind of request", "Go back and use the page's links and buttons.")
+        }
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            ("The form is too large", "Nothing was saved. Go back, shorten what you entered and send it again.")
+        }
         StatusCode::REQUEST_TIMEOUT => ("The request took too long", "Nothing was saved. Try again in a few minutes."),
         status if status.is_server_error() => (
             "Sorry, something went wrong",
             "The page could not be shown. Try again in a few minutes. If it keeps happening, contact the IST Service Desk.",
         ),
-        _ => (
-            "The request could not be read",
-            "Nothing was saved. Go back, reload the page and try again.",
-        ),
+        _ => ("The request could not be read", "Nothing was saved. Go back, reload the page and try again."),
     };
     tracing::info!(status = status.as_u16(), "replaced a plain {status} response with an error page");
     ErrorContent { title, message }

@@ -73,7 +73,8 @@ impl FromRequestParts<AppState> for Page {
 pub async fn chrome_for(session: &Session, state: &AppState, path: &str) -> Result<Chrome, AppError> {
     let user = accounts::session::current_user(session, &state.db).await?;
     let csrf_token = csrf::token(session).await?;
-    let page = Page { session: session.clone(), user, csrf_token, state: state.clone(), path_and_query: path.to_owned() };
+    let page =
+        Page { session: session.clone(), user, csrf_token, state: state.clone(), path_and_query: path.to_owned() };
     Ok(page.chrome())
 }
 

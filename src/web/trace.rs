@@ -14,11 +14,7 @@ pub struct RequestSpan;
 
 impl MakeSpan<Body> for RequestSpan {
     fn make_span(&mut self, request: &Request<Body>) -> Span {
-        let request_id = request
-            .headers()
-            .get("x-request-id")
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or("-");
+        let request_id = request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).unwrap_or("-");
         tracing::info_span!(
             "request",
             method = %request.method(),
@@ -42,8 +38,12 @@ pub fn layer() -> TraceLayer<SharedClassifier<ServerErrorsAsFailures>, RequestSp
 
 /// Gives every request a fresh id. An id sent by the client is replaced, so
 /// log lines cannot carry text that a client chose.
-pub async fn assign_request_id(mut request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    let id = axum::http::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("a UUID is a valid header value");
+pub async fn assign_request_id(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let id =
+        axum::http::HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()).expect("a UUID is a valid header value");
     request.headers_mut().insert("x-request-id", id);
     next.run(request).await
 }

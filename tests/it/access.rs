@@ -9,7 +9,8 @@ use crate::support::{PASSWORD, TestApp, fill_app_registration, submission_key, v
 async fn submitted_reference(app: &TestApp, email: &str) -> String {
     let mut browser = app.signed_in(email, Role::Requester).await;
     let check = fill_app_registration(&mut browser, &valid_app_registration()).await;
-    let page = browser.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await;
+    let page =
+        browser.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await;
     page.text(".reference")
 }
 
@@ -210,7 +211,8 @@ async fn templates_have_no_inline_script_or_style(pool: PgPool) {
 async fn malformed_reference_is_not_found(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let mut reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Reviewer).await;
-    for path in ["/review/%00", "/review/IST-AR-2026-000001%00", "/requests/'%20OR%201=1", "/review/IST-AR-2026-999999"] {
+    for path in ["/review/%00", "/review/IST-AR-2026-000001%00", "/requests/'%20OR%201=1", "/review/IST-AR-2026-999999"]
+    {
         let page = reviewer.get(path).await;
         assert_eq!(page.status, 404, "{path}");
     }
@@ -252,7 +254,10 @@ async fn header_sign_in_link_returns_to_page(pool: PgPool) {
     let mut browser = app.browser();
     browser.answer("hosting", "internal").await;
     let page = browser.get("/tree/from_address").await;
-    assert_eq!(page.attr("header a[href^='/sign-in']", "href").as_deref(), Some("/sign-in?next=%2Ftree%2Ffrom_address"));
+    assert_eq!(
+        page.attr("header a[href^='/sign-in']", "href").as_deref(),
+        Some("/sign-in?next=%2Ftree%2Ffrom_address")
+    );
 }
 
 #[sqlx::test]
@@ -271,7 +276,8 @@ async fn error_pages_keep_signed_in_header(pool: PgPool) {
 async fn client_request_id_is_replaced(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let client = reqwest::Client::new();
-    let response = client.get(format!("{}/health", app.address)).header("x-request-id", "chosen by client").send().await.unwrap();
+    let response =
+        client.get(format!("{}/health", app.address)).header("x-request-id", "chosen by client").send().await.unwrap();
     let id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert_ne!(id, "chosen by client");
     assert!(uuid::Uuid::parse_str(&id).is_ok(), "{id}");

@@ -180,7 +180,9 @@ async fn serve_logs_address_and_each_request(pool: PgPool) {
     let address = lines
         .by_ref()
         .map_while(Result::ok)
-        .find_map(|line| line.split("serving on ").nth(1).map(|rest| rest.split_whitespace().next().unwrap().to_owned()))
+        .find_map(|line| {
+            line.split("serving on ").nth(1).map(|rest| rest.split_whitespace().next().unwrap().to_owned())
+        })
         .expect("a line naming the address");
     let response = reqwest::get(format!("{address}/tree/hosting")).await.unwrap();
     let status = response.status();

@@ -123,20 +123,29 @@ async fn app_registration_rejects_each_invalid_field(pool: PgPool) {
         assert_eq!(page.attr(&format!("#{error_id}"), "aria-invalid").as_deref(), Some("true"), "{case}");
 
         let shown = form_values(&page);
-        for (name, submitted) in fields.iter().filter(|(name, _)| !["vendor_link", "scope_name", "scope_type"].contains(name)) {
+        for (name, submitted) in
+            fields.iter().filter(|(name, _)| !["vendor_link", "scope_name", "scope_type"].contains(name))
+        {
             assert_eq!(shown.get(*name).map(String::as_str), Some(submitted.trim()), "{case}: {name} kept");
         }
-        let links: Vec<&str> = fields.iter().filter(|(name, _)| *name == "vendor_link").map(|(_, value)| *value).collect();
+        let links: Vec<&str> =
+            fields.iter().filter(|(name, _)| *name == "vendor_link").map(|(_, value)| *value).collect();
         for (index, link) in links.iter().enumerate() {
-            assert_eq!(shown.get(&format!("vendor_link_{index}")).map(String::as_str), Some(*link), "{case}: link {index} kept");
+            assert_eq!(
+                shown.get(&format!("vendor_link_{index}")).map(String::as_str),
+                Some(*link),
+                "{case}: link {index} kept"
+            );
         }
         let scope_types: Vec<String> = page
             .select_all("select[name=scope_type] option[selected]")
             .iter()
             .map(|option| option.value().attr("value").unwrap().to_owned())
             .collect();
-        let submitted_types: Vec<&str> = fields.iter().filter(|(name, _)| *name == "scope_type").map(|(_, value)| *value).collect();
-        let expected_types: Vec<&str> = submitted_types.iter().map(|value| if *value == "owner" { "" } else { *value }).collect();
+        let submitted_types: Vec<&str> =
+            fields.iter().filter(|(name, _)| *name == "scope_type").map(|(_, value)| *value).collect();
+        let expected_types: Vec<&str> =
+            submitted_types.iter().map(|value| if *value == "owner" { "" } else { *value }).collect();
         assert_eq!(scope_types, expected_types, "{case}: permission types kept");
     }
     assert_eq!(app.count("SELECT count(*) FROM requests").await, 0);
@@ -184,7 +193,12 @@ async fn add_row_buttons_keep_values(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     app.add_user("dana.lee@uwaterloo.ca", "Dana Lee", Role::Requester).await;
     let mut browser = requester(&app).await;
-    let mut fields = vec![("application_name", "Acme"), ("vendor_link", "https://acme.example/a"), ("scope_name", "Mail.Send"), ("scope_type", "application")];
+    let mut fields = vec![
+        ("application_name", "Acme"),
+        ("vendor_link", "https://acme.example/a"),
+        ("scope_name", "Mail.Send"),
+        ("scope_type", "application"),
+    ];
     fields.push(("action", "add_link"));
     let page = fill_app_registration(&mut browser, &fields).await;
     assert_eq!(page.status, 200);
@@ -219,9 +233,19 @@ async fn exception_rejects_each_invalid_field(pool: PgPool) {
     let valid = valid_exception();
     let cases: Vec<(&str, Option<&'static str>, &str, &str)> = vec![
         ("application_name", Some(""), "application_name", "Enter the application name"),
-        ("application_details", Some(""), "application_details", "Enter what the application does and why it sends email"),
+        (
+            "application_details",
+            Some(""),
+            "application_details",
+            "Enter what the application does and why it sends email",
+        ),
         ("hosting_location", Some(""), "hosting_location", "Enter where the application is hosted"),
-        ("authentication_method", Some(""), "authentication_method", "Enter how the application authenticates to send email"),
+        (
+            "authentication_method",
+            Some(""),
+            "authentication_method",
+            "Enter how the application authenticates to send email",
+        ),
         ("sending_pattern", Some(""), "sending_pattern", "Enter when and to whom the application sends"),
         ("expected_volume", Some(""), "expected_volume", "Enter the expected volume"),
         (
@@ -389,7 +413,12 @@ async fn invisible_and_multiline_input_is_rejected(pool: PgPool) {
             "vendor",
             "Vendor contains an invisible or control character, such as a null byte or a text-direction mark. Remove it and try again",
         ),
-        ("application_name", "Acme\nBooking", "application_name", "Enter the application name on one line, without line breaks or tabs"),
+        (
+            "application_name",
+            "Acme\nBooking",
+            "application_name",
+            "Enter the application name on one line, without line breaks or tabs",
+        ),
         (
             "vendor_link",
             "https://user:secret@acme.example/docs",

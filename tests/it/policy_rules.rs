@@ -17,7 +17,10 @@ async fn internal_app_meeting_every_requirement_needs_no_approval(pool: PgPool) 
     assert_eq!(page.h1(), "You can use the campus relay without approval");
     assert!(page.text(".panel-success").contains("No approval is needed."));
     let credentials = page.texts("h2 + ul li");
-    assert!(credentials.iter().any(|line| line.contains("Send As permission on the sending mailbox")), "{credentials:?}");
+    assert!(
+        credentials.iter().any(|line| line.contains("Send As permission on the sending mailbox")),
+        "{credentials:?}"
+    );
     assert!(credentials.iter().any(|line| line.contains("It does not have to own the mailbox")), "{credentials:?}");
 }
 
@@ -42,7 +45,11 @@ async fn internal_requirement_not_met_prefills_exception_form(pool: PgPool) {
             let form = browser.get("/requests/new/exception").await;
             let expected = policy.question(question_id).unwrap().answer(answer_id).unwrap().unmet.clone().unwrap();
             assert_eq!(form.text("#unmet_requirements"), expected, "{case}");
-            assert_eq!(form.attr("#hosting_location", "value").as_deref(), Some("Internally hosted, on university infrastructure"), "{case}");
+            assert_eq!(
+                form.attr("#hosting_location", "value").as_deref(),
+                Some("Internally hosted, on university infrastructure"),
+                "{case}"
+            );
         }
     }
 }
@@ -120,11 +127,8 @@ async fn every_outcome_links_service_desk_and_article(pool: PgPool) {
     ];
     for answers in paths {
         let page = app.browser().answer_all(answers).await;
-        let hrefs: Vec<String> = page
-            .select_all("main a")
-            .iter()
-            .filter_map(|link| link.value().attr("href").map(str::to_owned))
-            .collect();
+        let hrefs: Vec<String> =
+            page.select_all("main a").iter().filter_map(|link| link.value().attr("href").map(str::to_owned)).collect();
         assert!(hrefs.contains(&"https://desk.test.example/new".to_owned()), "{answers:?}: {hrefs:?}");
         assert!(hrefs.contains(&"https://kb.test.example/relay".to_owned()), "{answers:?}: {hrefs:?}");
     }

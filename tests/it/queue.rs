@@ -142,7 +142,10 @@ async fn keyset_pages_survive_concurrent_inserts(pool: PgPool) {
             seen.extend(page.texts("table.queue tbody td:nth-child(2)"));
             // New requests arrive between page loads.
             insert(&app.pool, &requester, "Late arrival", "Acme").await;
-            match page.attr(".pagination a:last-child", "href").filter(|_| page.text(".pagination").contains("Next page")) {
+            match page
+                .attr(".pagination a:last-child", "href")
+                .filter(|_| page.text(".pagination").contains("Next page"))
+            {
                 Some(next) => path = next,
                 None => break,
             }
@@ -193,7 +196,12 @@ async fn bulk_assign_and_unassign(pool: PgPool) {
     let page = reviewer
         .post(
             "/review/assign",
-            &[("selected", &first), ("selected", &second), ("action", "assign_me"), ("return_to", "/review?sort=oldest")],
+            &[
+                ("selected", &first),
+                ("selected", &second),
+                ("action", "assign_me"),
+                ("return_to", "/review?sort=oldest"),
+            ],
         )
         .await;
     assert_eq!(page.path, "/review");

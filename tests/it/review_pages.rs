@@ -9,9 +9,8 @@ use crate::support::{Browser, Page, TestApp, fill_app_registration, submission_k
 /// Submits a valid app registration as `requester` and returns its reference.
 async fn submit_request(requester: &mut Browser) -> String {
     let check = fill_app_registration(requester, &valid_app_registration()).await;
-    let page = requester
-        .post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))])
-        .await;
+    let page =
+        requester.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await;
     page.text(".reference")
 }
 
@@ -35,7 +34,11 @@ async fn question_answer_and_approval_journey(pool: PgPool) {
     let asked = reviewer
         .post(
             &format!("{base}/question"),
-            &[("version", &version(&taken)), ("question", "Please use the shared bookings mailbox."), ("fields", "sending_address")],
+            &[
+                ("version", &version(&taken)),
+                ("question", "Please use the shared bookings mailbox."),
+                ("fields", "sending_address"),
+            ],
         )
         .await;
     assert_eq!(asked.text(".panel .status"), "Waiting for the requester");
@@ -50,7 +53,10 @@ async fn question_answer_and_approval_journey(pool: PgPool) {
     assert_eq!(inputs, vec!["sending_address"]);
 
     let invalid = requester
-        .post(&format!("/requests/{reference}/answer"), &[("version", &version(&own)), ("sending_address", "bookings@gmail.com")])
+        .post(
+            &format!("/requests/{reference}/answer"),
+            &[("version", &version(&own)), ("sending_address", "bookings@gmail.com")],
+        )
         .await;
     assert_eq!(invalid.status, 422);
     assert_eq!(invalid.error_summary()[0].0, "#sending_address");
@@ -100,11 +106,14 @@ async fn question_answer_and_approval_journey(pool: PgPool) {
             "2099-06-30".to_owned()
         )
     );
-    let granted: Vec<(String, String)> =
-        sqlx::query_as("SELECT name, permission_type::text FROM granted_permissions").fetch_all(&app.pool).await.unwrap();
+    let granted: Vec<(String, String)> = sqlx::query_as("SELECT name, permission_type::text FROM granted_permissions")
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
     assert_eq!(granted, vec![("Mail.Send".to_owned(), "application".to_owned())]);
 
-    let completed = reviewer.post(&format!("{base}/complete"), &[("version", &version(&approved)), ("advice", "")]).await;
+    let completed =
+        reviewer.post(&format!("{base}/complete"), &[("version", &version(&approved)), ("advice", "")]).await;
     assert_eq!(completed.text(".panel .status"), "Completed");
 }
 
@@ -150,14 +159,22 @@ async fn internal_notes_never_reach_requester(pool: PgPool) {
 
     let form = reviewer.get(&base).await;
     assert_eq!(form.attr("input[name=visibility][checked]", "value").as_deref(), Some("internal"));
-    reviewer.post(&format!("{base}/notes"), &[("body", "Vendor is on the watch list"), ("visibility", "internal")]).await;
+    reviewer
+        .post(&format!("{base}/notes"), &[("body", "Vendor is on the watch list"), ("visibility", "internal")])
+        .await;
     let preview = reviewer
-        .post(&format!("{base}/notes"), &[("body", "We are checking the vendor."), ("visibility", "reply"), ("action", "preview")])
+        .post(
+            &format!("{base}/notes"),
+            &[("body", "We are checking the vendor."), ("visibility", "reply"), ("action", "preview")],
+        )
         .await;
     assert_eq!(preview.text("#reply-preview .preserve-lines"), "We are checking the vendor.");
     assert_eq!(app.count("SELECT count(*) FROM request_events WHERE kind = 'reply'").await, 0);
     reviewer
-        .post(&format!("{base}/notes"), &[("body", "We are checking the vendor."), ("visibility", "reply"), ("action", "save")])
+        .post(
+            &format!("{base}/notes"),
+            &[("body", "We are checking the vendor."), ("visibility", "reply"), ("action", "save")],
+        )
         .await;
 
     let reviewer_page = reviewer.get(&base).await;
@@ -182,15 +199,21 @@ async fn second_reviewer_gets_conflict_with_newer_state(pool: PgPool) {
 
     // Both reviewers have the page at the same version.
     let stale = second.get(&base).await;
-    first.post(&format!("{base}/reject"), &[("version", &version(&taken)), ("reason", "Duplicate of another request")]).await;
-    let conflict = second
-        .post(&format!("{base}/reject"), &[("version", &version(&stale)), ("reason", "My own reason")])
+    first
+        .post(&format!("{base}/reject"), &[("version", &version(&taken)), ("reason", "Duplicate of another request")])
         .await;
+    let conflict =
+        second.post(&format!("{base}/reject"), &[("version", &version(&stale)), ("reason", "My own reason")]).await;
 
     assert_eq!(conflict.status, 409);
-    assert!(conflict.text("#banner").starts_with("This request changed since you opened it, so nothing was saved. It is now rejected."));
+    assert!(
+        conflict
+            .text("#banner")
+            .starts_with("This request changed since you opened it, so nothing was saved. It is now rejected.")
+    );
     assert_eq!(conflict.text(".panel .status"), "Rejected");
-    let reason: String = sqlx::query_scalar("SELECT rejection_reason FROM requests").fetch_one(&app.pool).await.unwrap();
+    let reason: String =
+        sqlx::query_scalar("SELECT rejection_reason FROM requests").fetch_one(&app.pool).await.unwrap();
     assert_eq!(reason, "Duplicate of another request");
 }
 
@@ -204,7 +227,10 @@ async fn rejection_needs_a_reason(pool: PgPool) {
     let taken = reviewer.post(&format!("{base}/take"), &[("version", "1")]).await;
     let page = reviewer.post(&format!("{base}/reject"), &[("version", &version(&taken)), ("reason", "  ")]).await;
     assert_eq!(page.status, 422);
-    assert_eq!(page.error_summary(), vec![("#reject_reason".to_owned(), "Enter the reason for rejecting the request".to_owned())]);
+    assert_eq!(
+        page.error_summary(),
+        vec![("#reject_reason".to_owned(), "Enter the reason for rejecting the request".to_owned())]
+    );
     assert_eq!(page.text(".panel .status"), "In review");
 }
 

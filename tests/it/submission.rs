@@ -53,16 +53,18 @@ async fn app_registration_is_stored_with_every_field(pool: PgPool) {
     assert_eq!(check.path, "/requests/new/app-registration/check");
     assert_eq!(check.h1(), "Check your answers before sending your request");
 
-    let confirmation = browser
-        .post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))])
-        .await;
+    let confirmation =
+        browser.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await;
     let stored = only_request(&app).await;
 
     assert_eq!(stored.kind, "app_registration");
     assert_eq!(stored.status, "submitted");
     assert_eq!(stored.application_name, "Acme Room Booking");
     assert_eq!(stored.vendor.as_deref(), Some("Acme Software Inc."));
-    assert_eq!(stored.business_purpose.as_deref(), Some("Sends booking confirmations to students who reserve study rooms."));
+    assert_eq!(
+        stored.business_purpose.as_deref(),
+        Some("Sends booking confirmations to students who reserve study rooms.")
+    );
     assert_eq!(stored.sending_address.as_deref(), Some("Room-Bookings@UWaterloo.ca"));
     assert_eq!(stored.requester_name, "Dana Lee");
     assert_eq!(stored.requester_email, "dana.lee@uwaterloo.ca");
@@ -270,9 +272,8 @@ async fn stale_check_page_does_not_submit_old_draft(pool: PgPool) {
     let new_check = browser.post("/requests/new/app-registration", &fields).await;
     assert_ne!(submission_key(&old_check), submission_key(&new_check));
 
-    let page = browser
-        .post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&old_check))])
-        .await;
+    let page =
+        browser.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&old_check))]).await;
     assert_eq!(page.path, "/requests/new/app-registration/check");
     assert_eq!(app.count("SELECT count(*) FROM requests").await, 0);
 }
@@ -301,9 +302,7 @@ async fn my_requests_lists_own_requests(pool: PgPool) {
 async fn changed_answers_refill_exception_draft(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let mut browser = app.signed_in("sam.roy@uwaterloo.ca", Role::Requester).await;
-    browser
-        .answer_all(&[("hosting", "internal"), ("from_address", "yes"), ("smtp_authentication", "no")])
-        .await;
+    browser.answer_all(&[("hosting", "internal"), ("from_address", "yes"), ("smtp_authentication", "no")]).await;
     let form = browser.get("/requests/new/exception").await;
     let with_own_line = format!("{}\nMy own extra note", form.text("#unmet_requirements"));
     let mut fields = valid_exception();
@@ -322,9 +321,8 @@ async fn changed_answers_refill_exception_draft(pool: PgPool) {
     );
     assert_eq!(check.attr("#application_name", "value").as_deref(), Some("Lab Spectrometer"));
 
-    let stale = browser
-        .post("/requests/new/exception/submit", &[("submission_key", &submission_key(&old_check))])
-        .await;
+    let stale =
+        browser.post("/requests/new/exception/submit", &[("submission_key", &submission_key(&old_check))]).await;
     assert_eq!(stale.path, "/requests/new/exception");
     assert_eq!(app.count("SELECT count(*) FROM requests").await, 0);
 }
@@ -354,12 +352,17 @@ async fn review_page_names_submitting_account(pool: PgPool) {
     fields.push(("requester_name", "Someone Else"));
     fields.push(("requester_email", "someone.else@uwaterloo.ca"));
     let check = fill_app_registration(&mut browser, &fields).await;
-    let page = browser.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await;
+    let page =
+        browser.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await;
     let reference = page.text(".reference");
 
     let mut reviewer = app.signed_in("rev@uwaterloo.ca", Role::Reviewer).await;
     let detail = reviewer.get(&format!("/review/{reference}")).await;
-    assert!(detail.body_text().contains("Submitted by account Test Person <req@uwaterloo.ca>"), "{}", detail.body_text());
+    assert!(
+        detail.body_text().contains("Submitted by account Test Person <req@uwaterloo.ca>"),
+        "{}",
+        detail.body_text()
+    );
     let queue = reviewer.get("/review").await;
     assert!(queue.text("table.queue tbody tr td:nth-child(5)").contains("Account: req@uwaterloo.ca"));
 }

@@ -194,7 +194,16 @@ async fn signing_in_halfway_keeps_answers(pool: PgPool) {
     assert_eq!(sign_in.path, "/sign-in");
     assert_eq!(sign_in.attr("input[name=next]", "value").as_deref(), Some("/requests/new/exception"));
 
-    let form = browser.post("/sign-in", &[("email", "kim@uwaterloo.ca"), ("password", crate::support::PASSWORD), ("next", "/requests/new/exception")]).await;
+    let form = browser
+        .post(
+            "/sign-in",
+            &[
+                ("email", "kim@uwaterloo.ca"),
+                ("password", crate::support::PASSWORD),
+                ("next", "/requests/new/exception"),
+            ],
+        )
+        .await;
     assert_eq!(form.path, "/requests/new/exception");
     let unmet = form.text("#unmet_requirements");
     assert!(unmet.starts_with("Sending address:"), "{unmet}");

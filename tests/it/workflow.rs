@@ -136,9 +136,24 @@ async fn rejected_transition_changes_nothing(pool: PgPool) {
     let (id, _) = stored_app_registration(&app, &requester).await;
 
     let cases = [
-        (&reviewer, Actor::Reviewer, ActionInput::Approve { registration: None }, "A request that is submitted cannot be approved. Nothing was changed."),
-        (&requester, Actor::Requester, ActionInput::Take, "Only an IST reviewer can take a request for review. Nothing was changed."),
-        (&reviewer, Actor::Reviewer, ActionInput::Withdraw, "Only the person who submitted it can withdraw a request. Nothing was changed."),
+        (
+            &reviewer,
+            Actor::Reviewer,
+            ActionInput::Approve { registration: None },
+            "A request that is submitted cannot be approved. Nothing was changed.",
+        ),
+        (
+            &requester,
+            Actor::Requester,
+            ActionInput::Take,
+            "Only an IST reviewer can take a request for review. Nothing was changed.",
+        ),
+        (
+            &reviewer,
+            Actor::Reviewer,
+            ActionInput::Withdraw,
+            "Only the person who submitted it can withdraw a request. Nothing was changed.",
+        ),
     ];
     for (user, actor, input, message) in cases {
         let error = apply(&app.pool, id, 1, user, actor, input).await.unwrap_err();
@@ -158,9 +173,7 @@ async fn stale_version_is_a_conflict(pool: PgPool) {
     apply(&app.pool, id, 1, &first, Actor::Reviewer, ActionInput::Take).await.unwrap();
 
     // Both reviewers opened the request at version 2.
-    apply(&app.pool, id, 2, &first, Actor::Reviewer, ActionInput::Reject { reason: "Duplicate".into() })
-        .await
-        .unwrap();
+    apply(&app.pool, id, 2, &first, Actor::Reviewer, ActionInput::Reject { reason: "Duplicate".into() }).await.unwrap();
     let error = apply(&app.pool, id, 2, &second, Actor::Reviewer, ActionInput::Approve { registration: None })
         .await
         .unwrap_err();
