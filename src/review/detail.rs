@@ -71,6 +71,7 @@ fn describe(event: &HistoryEvent) -> (String, Option<String>) {
 pub struct RequestView {
     pub full: FullRequest,
     pub submitted: String,
+    pub submitted_age: String,
     pub history: Vec<HistoryRow>,
     /// Labels of the fields the open question asks the requester to change.
     pub question_field_labels: Vec<String>,
@@ -97,6 +98,7 @@ impl RequestView {
         let question_field_labels = full.request.question_fields.iter().map(|id| field_label(id)).collect();
         RequestView {
             submitted: format::local_time(full.request.created_at, zone),
+            submitted_age: format::age(full.request.created_at, now),
             history,
             question_field_labels,
             full,
