@@ -48,6 +48,16 @@ pub enum RequestStatus {
 }
 
 impl RequestStatus {
+    pub const ALL: [RequestStatus; 7] = [
+        RequestStatus::Submitted,
+        RequestStatus::InReview,
+        RequestStatus::NeedsInfo,
+        RequestStatus::Approved,
+        RequestStatus::Rejected,
+        RequestStatus::Completed,
+        RequestStatus::Withdrawn,
+    ];
+
     pub fn label(self) -> &'static str {
         match self {
             RequestStatus::Submitted => "Submitted",

@@ -126,7 +126,7 @@ mod tests {
     use super::*;
     use RequestStatus::*;
 
-    const STATUSES: [RequestStatus; 7] = [Submitted, InReview, NeedsInfo, Approved, Rejected, Completed, Withdrawn];
+    const STATUSES: [RequestStatus; 7] = RequestStatus::ALL;
     const KINDS: [RequestKind; 2] = [RequestKind::AppRegistration, RequestKind::ExceptionReview];
     const ACTORS: [Actor; 2] = [Actor::Requester, Actor::Reviewer];
 

@@ -19,16 +19,6 @@ use crate::web::{AppError, ReviewerPage, render};
 
 pub const PAGE_SIZE: i64 = 50;
 
-const STATUSES: [RequestStatus; 7] = [
-    RequestStatus::Submitted,
-    RequestStatus::InReview,
-    RequestStatus::NeedsInfo,
-    RequestStatus::Approved,
-    RequestStatus::Rejected,
-    RequestStatus::Completed,
-    RequestStatus::Withdrawn,
-];
-
 /// The queue's URL parameters. Unknown values fall back to the defaults.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct QueueQuery {
@@ -50,7 +40,7 @@ impl QueueQuery {
     fn filter(&self, reviewer: &ReviewerPage) -> QueueFilter {
         let status = match self.status.as_str() {
             "all" => StatusFilter::All,
-            value => STATUSES
+            value => RequestStatus::ALL
                 .into_iter()
                 .find(|status| status.as_str() == value)
                 .map_or(StatusFilter::Open, StatusFilter::Only),
@@ -160,7 +150,7 @@ pub async fn queue_page(reviewer: ReviewerPage, Query(query): Query<QueueQuery>)
         url: query.url("/review", Some("open"), None),
         current: filter.status == StatusFilter::Open,
     }];
-    counts.extend(STATUSES.into_iter().map(|status| StatusCount {
+    counts.extend(RequestStatus::ALL.into_iter().map(|status| StatusCount {
         label: status.label(),
         count: count_of(status),
         url: query.url("/review", Some(status.as_str()), None),
@@ -168,7 +158,7 @@ pub async fn queue_page(reviewer: ReviewerPage, Query(query): Query<QueueQuery>)
     }));
     counts.push(StatusCount {
         label: "All",
-        count: STATUSES.into_iter().map(count_of).sum(),
+        count: RequestStatus::ALL.into_iter().map(count_of).sum(),
         url: query.url("/review", Some("all"), None),
         current: filter.status == StatusFilter::All,
     });

@@ -236,17 +236,8 @@ async fn every_transition_is_allowed_or_rejected_in_the_database(pool: PgPool) {
     let requester = app.add_user("req@uwaterloo.ca", "Rae Quest", Role::Requester).await;
     let reviewer = app.add_user("rev@uwaterloo.ca", "Rev Iewer", Role::Reviewer).await;
     let (id, _) = stored_app_registration(&app, &requester).await;
-    let statuses = [
-        RequestStatus::Submitted,
-        RequestStatus::InReview,
-        RequestStatus::NeedsInfo,
-        RequestStatus::Approved,
-        RequestStatus::Rejected,
-        RequestStatus::Completed,
-        RequestStatus::Withdrawn,
-    ];
 
-    for from in statuses {
+    for from in RequestStatus::ALL {
         for action in Action::ALL {
             for (user, actor) in [(&requester, Actor::Requester), (&reviewer, Actor::Reviewer)] {
                 force_status(&app.pool, id, from).await;
