@@ -35,7 +35,7 @@ impl CredentialType {
     }
 }
 
-/// What IST created in Entra ID when it approved an app registration.
+/// Registration IST created in Entra ID when it approved an app registration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistrationRecord {
     pub client_id: Uuid,

@@ -138,7 +138,7 @@ pub struct Scope {
     pub permission_type: PermissionType,
 }
 
-/// Who submits a request, as they confirmed it on the form.
+/// Contact details of the person submitting a request, as confirmed on the form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequesterDetails {
     pub name: String,

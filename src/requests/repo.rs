@@ -275,7 +275,7 @@ pub struct HistoryEvent {
     pub occurred_at: DateTime<Utc>,
 }
 
-/// What IST created for an approved app registration.
+/// Registration IST created for an approved app registration.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CreatedRegistration {
     pub client_id: Uuid,

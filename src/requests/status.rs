@@ -4,7 +4,7 @@
 
 use super::{RequestKind, RequestStatus};
 
-/// Who performs an action: the request's own requester, or IST staff
+/// Actor of an action: the request's own requester, or IST staff
 /// (reviewers and admins act alike here).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Actor {

@@ -38,7 +38,7 @@ fn required_text(errors: &mut FieldErrors, id: &str, value: &str, missing: &str)
     value.to_owned()
 }
 
-/// Applies an action and answers with a redirect to the request, or with the
+/// Applies an action and responds with a redirect to the request, or with the
 /// page re-rendered when the request changed or the action is not allowed.
 async fn run(
     reviewer: &ReviewerPage,

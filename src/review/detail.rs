@@ -152,7 +152,7 @@ struct DetailPage {
     granted_rows: Vec<GrantedRow>,
 }
 
-/// Which action forms the page shows, decided by the status machine.
+/// Action forms the page shows, decided by the status machine.
 pub struct AllowedActions {
     pub take: bool,
     pub ask: bool,

@@ -64,7 +64,7 @@ impl QueueQuery {
         QueueFilter { status, kind, assignee, text, sort }
     }
 
-    /// The query string for these filters, optionally with a status or cursor replaced.
+    /// Builds the URL for these filters, optionally with a status or cursor replaced.
     fn url(&self, path: &str, status: Option<&str>, after: Option<&str>) -> String {
         let mut serializer = url::form_urlencoded::Serializer::new(String::new());
         let status = status.unwrap_or(&self.status);

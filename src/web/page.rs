@@ -11,7 +11,7 @@ use super::{AppError, csrf};
 use crate::accounts::{self, User};
 use crate::app::AppState;
 
-/// What the base layout shows on every page.
+/// Layout data shown on every page.
 #[derive(Debug, Clone, Default)]
 pub struct Chrome {
     pub user_name: Option<String>,
@@ -38,7 +38,7 @@ pub struct Page {
     pub user: Option<User>,
     pub csrf_token: String,
     pub state: AppState,
-    /// Where the request was made, for the sign-in link's return path.
+    /// Path and query of the request, for the sign-in link's return path.
     pub path_and_query: String,
 }
 
