@@ -103,7 +103,7 @@ pub async fn take(
 pub struct QuestionForm {
     #[serde(default)]
     version: i32,
-    #[serde(default)]
+    #[serde(default, rename = "question_text")]
     question: String,
     #[serde(default)]
     fields: Vec<String>,
@@ -140,7 +140,7 @@ pub async fn ask_question(
 pub struct RejectForm {
     #[serde(default)]
     version: i32,
-    #[serde(default)]
+    #[serde(default, rename = "reject_reason")]
     reason: String,
 }
 
@@ -163,7 +163,7 @@ pub async fn reject(
 pub struct CompleteForm {
     #[serde(default)]
     version: i32,
-    #[serde(default)]
+    #[serde(default, rename = "complete_advice")]
     advice: String,
 }
 
@@ -190,13 +190,13 @@ pub async fn complete(
 pub struct ApproveForm {
     #[serde(default)]
     version: i32,
-    #[serde(default)]
+    #[serde(default, rename = "approve_client_id")]
     client_id: String,
-    #[serde(default)]
+    #[serde(default, rename = "approve_tenant")]
     tenant: String,
     #[serde(default)]
     credential_type: String,
-    #[serde(default)]
+    #[serde(default, rename = "approve_expires_on")]
     expires_on: String,
     #[serde(default)]
     granted_name: Vec<String>,
@@ -297,7 +297,7 @@ pub async fn approve(
 
 #[derive(Deserialize)]
 pub struct NoteForm {
-    #[serde(default)]
+    #[serde(default, rename = "note_body")]
     body: String,
     /// `reply` for a message the requester sees; anything else is internal.
     #[serde(default)]

@@ -36,7 +36,7 @@ async fn question_answer_and_approval_journey(pool: PgPool) {
             &format!("{base}/question"),
             &[
                 ("version", &version(&taken)),
-                ("question", "Please use the shared bookings mailbox."),
+                ("question_text", "Please use the shared bookings mailbox."),
                 ("fields", "sending_address"),
             ],
         )
@@ -79,10 +79,10 @@ async fn question_answer_and_approval_journey(pool: PgPool) {
             &format!("{base}/approve"),
             &[
                 ("version", &version(&page)),
-                ("client_id", "11111111-2222-3333-4444-555555555555"),
-                ("tenant", "uwaterloo.ca"),
+                ("approve_client_id", "11111111-2222-3333-4444-555555555555"),
+                ("approve_tenant", "uwaterloo.ca"),
                 ("credential_type", "certificate"),
-                ("expires_on", "2099-06-30"),
+                ("approve_expires_on", "2099-06-30"),
                 ("granted_name", "Mail.Send"),
                 ("granted_type", "application"),
                 ("granted_name", ""),
@@ -113,7 +113,7 @@ async fn question_answer_and_approval_journey(pool: PgPool) {
     assert_eq!(granted, vec![("Mail.Send".to_owned(), "application".to_owned())]);
 
     let completed =
-        reviewer.post(&format!("{base}/complete"), &[("version", &version(&approved)), ("advice", "")]).await;
+        reviewer.post(&format!("{base}/complete"), &[("version", &version(&approved)), ("complete_advice", "")]).await;
     assert_eq!(completed.text(".panel .status"), "Completed");
 }
 
@@ -132,10 +132,10 @@ async fn approval_form_errors_keep_values(pool: PgPool) {
             &format!("{base}/approve"),
             &[
                 ("version", &version(&taken)),
-                ("client_id", "not-a-guid"),
-                ("tenant", "uwaterloo.ca"),
+                ("approve_client_id", "not-a-guid"),
+                ("approve_tenant", "uwaterloo.ca"),
                 ("credential_type", ""),
-                ("expires_on", "2001-01-01"),
+                ("approve_expires_on", "2001-01-01"),
                 ("granted_name", "Mail.Send"),
                 ("granted_type", "application"),
             ],
@@ -160,12 +160,12 @@ async fn internal_notes_never_reach_requester(pool: PgPool) {
     let form = reviewer.get(&base).await;
     assert_eq!(form.attr("input[name=visibility][checked]", "value").as_deref(), Some("internal"));
     reviewer
-        .post(&format!("{base}/notes"), &[("body", "Vendor is on the watch list"), ("visibility", "internal")])
+        .post(&format!("{base}/notes"), &[("note_body", "Vendor is on the watch list"), ("visibility", "internal")])
         .await;
     let preview = reviewer
         .post(
             &format!("{base}/notes"),
-            &[("body", "We are checking the vendor."), ("visibility", "reply"), ("action", "preview")],
+            &[("note_body", "We are checking the vendor."), ("visibility", "reply"), ("action", "preview")],
         )
         .await;
     assert_eq!(preview.text("#reply-preview .preserve-lines"), "We are checking the vendor.");
@@ -173,7 +173,7 @@ async fn internal_notes_never_reach_requester(pool: PgPool) {
     reviewer
         .post(
             &format!("{base}/notes"),
-            &[("body", "We are checking the vendor."), ("visibility", "reply"), ("action", "save")],
+            &[("note_body", "We are checking the vendor."), ("visibility", "reply"), ("action", "save")],
         )
         .await;
 
@@ -200,10 +200,10 @@ async fn second_reviewer_gets_conflict_with_newer_state(pool: PgPool) {
     // Both reviewers have the page at the same version.
     let stale = second.get(&base).await;
     first
-        .post(&format!("{base}/reject"), &[("version", &version(&taken)), ("reason", "Duplicate of another request")])
+        .post(&format!("{base}/reject"), &[("version", &version(&taken)), ("reject_reason", "Duplicate of another request")])
         .await;
     let conflict =
-        second.post(&format!("{base}/reject"), &[("version", &version(&stale)), ("reason", "My own reason")]).await;
+        second.post(&format!("{base}/reject"), &[("version", &version(&stale)), ("reject_reason", "My own reason")]).await;
 
     assert_eq!(conflict.status, 409);
     assert!(
@@ -225,7 +225,7 @@ async fn rejection_needs_a_reason(pool: PgPool) {
     let reference = submit_request(&mut requester).await;
     let base = format!("/review/{reference}");
     let taken = reviewer.post(&format!("{base}/take"), &[("version", "1")]).await;
-    let page = reviewer.post(&format!("{base}/reject"), &[("version", &version(&taken)), ("reason", "  ")]).await;
+    let page = reviewer.post(&format!("{base}/reject"), &[("version", &version(&taken)), ("reject_reason", "  ")]).await;
     assert_eq!(page.status, 422);
     assert_eq!(
         page.error_summary(),
@@ -259,7 +259,7 @@ async fn requester_cannot_use_reviewer_actions(pool: PgPool) {
     let mut requester = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
     let reference = submit_request(&mut requester).await;
     for action in ["take", "reject", "notes", "assign", "approve", "complete", "question"] {
-        let page = requester.post(&format!("/review/{reference}/{action}"), &[("version", "1"), ("reason", "x")]).await;
+        let page = requester.post(&format!("/review/{reference}/{action}"), &[("version", "1"), ("reject_reason", "x")]).await;
         assert_eq!(page.status, 403, "{action}");
     }
     assert_eq!(app.count("SELECT count(*) FROM request_events").await, 1);
@@ -275,4 +275,58 @@ async fn other_requester_cannot_answer_or_withdraw(pool: PgPool) {
     assert_eq!(page.status, 404);
     let status: String = sqlx::query_scalar("SELECT status::text FROM requests").fetch_one(&app.pool).await.unwrap();
     assert_eq!(status, "submitted");
+}
+
+/// Names of the fields a form on the page posts.
+fn field_names(page: &Page, action_suffix: &str) -> Vec<String> {
+    let selector = format!("form[action$='{action_suffix}'] [name]");
+    let mut names: Vec<String> = page
+        .select_all(&selector)
+        .iter()
+        .filter(|element| element.value().name() != "button")
+        .map(|element| element.value().attr("name").unwrap().to_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+#[sqlx::test]
+async fn reviewer_forms_post_the_fields_handlers_read(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut requester = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    let mut reviewer = app.signed_in("rev@uwaterloo.ca", Role::Reviewer).await;
+    let reference = submit_request(&mut requester).await;
+    let base = format!("/review/{reference}");
+    let page = reviewer.post(&format!("{base}/take"), &[("version", "1")]).await;
+
+    let expected: [(&str, &[&str]); 4] = [
+        ("/question", &["csrf_token", "fields", "question_text", "version"]),
+        ("/reject", &["csrf_token", "reject_reason", "version"]),
+        ("/notes", &["csrf_token", "note_body", "visibility"]),
+        (
+            "/approve",
+            &[
+                "approve_client_id",
+                "approve_expires_on",
+                "approve_tenant",
+                "credential_type",
+                "csrf_token",
+                "granted_name",
+                "granted_type",
+                "version",
+            ],
+        ),
+    ];
+    for (form, names) in expected {
+        assert_eq!(field_names(&page, form), names, "{form}");
+    }
+
+    // Posting exactly what the page's reject form holds reaches the handler.
+    let rejected = reviewer
+        .post(&format!("{base}/reject"), &[("version", &version(&page)), ("reject_reason", "Typed on the page")])
+        .await;
+    assert_eq!(rejected.text(".panel .status"), "Rejected");
+    let reason: String = sqlx::query_scalar("SELECT rejection_reason FROM requests").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(reason, "Typed on the page");
 }
