@@ -359,15 +359,24 @@ pub async fn add_note(
     .bind(body)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE requests SET updated_at = now(), review_clock_started_at = now() WHERE id = $1")
-        .bind(request)
-        .execute(conn)
-        .await?;
+    // A reply is a reviewer action and restarts the review clock; an internal note is not.
+    sqlx::query(
+        "UPDATE requests SET updated_at = now(),
+             review_clock_started_at = CASE WHEN $2 THEN review_clock_started_at ELSE now() END
+         WHERE id = $1",
+    )
+    .bind(request)
+    .bind(internal)
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Assigns requests to a reviewer, or unassigns them with `None`, and
-/// records an event for each request whose assignee changed.
+/// records an event for each request whose assignee changed. A request
+/// assigned to someone else is left as it is, so nobody takes over another
+/// reviewer's request without unassigning it first. Assignment does not
+/// restart the review clock, because it moves no request forward.
 pub async fn assign(
     conn: &mut PgConnection,
     requests: &[RequestId],
@@ -376,8 +385,8 @@ pub async fn assign(
 ) -> Result<usize, sqlx::Error> {
     let ids: Vec<i64> = requests.iter().map(|id| id.0).collect();
     let changed: Vec<RequestId> = sqlx::query_scalar(
-        "UPDATE requests SET assignee_id = $2, updated_at = now(), review_clock_started_at = now()
-         WHERE id = ANY($1) AND assignee_id IS DISTINCT FROM $2
+        "UPDATE requests SET assignee_id = $2, updated_at = now()
+         WHERE id = ANY($1) AND assignee_id IS DISTINCT FROM $2 AND ($2 IS NULL OR assignee_id IS NULL)
          RETURNING id",
     )
     .bind(&ids)

@@ -144,15 +144,20 @@ const ROW_COLUMNS: &str = "SELECT request.id, request.reference, request.kind, r
      JOIN users AS account ON account.id = request.requester_id
      LEFT JOIN users AS assignee ON assignee.id = request.assignee_id";
 
+/// The sort column, the keyset comparison that moves past a cursor, and the order.
+fn sort_columns(sort: QueueSort) -> (&'static str, &'static str, &'static str) {
+    match sort {
+        QueueSort::Newest => ("request.created_at", "<", "DESC"),
+        QueueSort::Oldest => ("request.created_at", ">", "ASC"),
+        QueueSort::Updated => ("request.updated_at", "<", "DESC"),
+    }
+}
+
 /// Builds the page query, after `prefix` (empty, or EXPLAIN for the benchmark).
 fn page_query<'a>(prefix: &str, filter: &QueueFilter, after: Option<Cursor>, size: i64) -> QueryBuilder<'a, Postgres> {
     let mut query = QueryBuilder::new(format!("{prefix}{ROW_COLUMNS}"));
     push_filters(&mut query, filter, true);
-    let (column, comparison, order) = match filter.sort {
-        QueueSort::Newest => ("request.created_at", "<", "DESC"),
-        QueueSort::Oldest => ("request.created_at", ">", "ASC"),
-        QueueSort::Updated => ("request.updated_at", "<", "DESC"),
-    };
+    let (column, comparison, order) = sort_columns(filter.sort);
     if let Some(cursor) = after {
         query
             .push(format!(" AND ({column}, request.id) {comparison} ("))
@@ -198,7 +203,8 @@ pub async fn explain_page(
 pub async fn all_rows(conn: &mut PgConnection, filter: &QueueFilter) -> Result<Vec<QueueRow>, sqlx::Error> {
     let mut query = QueryBuilder::new(ROW_COLUMNS);
     push_filters(&mut query, filter, true);
-    query.push(" ORDER BY request.created_at DESC, request.id DESC");
+    let (column, _, order) = sort_columns(filter.sort);
+    query.push(format!(" ORDER BY {column} {order}, request.id {order}"));
     query.build_query_as().fetch_all(conn).await
 }
 

@@ -204,7 +204,10 @@ pub struct ApproveForm {
     granted_type: Vec<String>,
 }
 
-fn check_registration(form: &ApproveForm, errors: &mut FieldErrors) -> Option<RegistrationRecord> {
+/// Most granted-permission rows one approval may record.
+const MAX_GRANTED: usize = 50;
+
+fn check_registration(form: &ApproveForm, today: NaiveDate, errors: &mut FieldErrors) -> Option<RegistrationRecord> {
     let client_id = Uuid::parse_str(form.client_id.trim()).ok();
     if client_id.is_none() {
         errors.add(
@@ -218,7 +221,6 @@ fn check_registration(form: &ApproveForm, errors: &mut FieldErrors) -> Option<Re
     if credential_type.is_none() {
         errors.add("approve_credential_type", "Choose whether the credential is a client secret or a certificate");
     }
-    let today = Utc::now().date_naive();
     let expires_on = match NaiveDate::parse_from_str(form.expires_on.trim(), "%Y-%m-%d") {
         Ok(date) if date > today => Some(date),
         Ok(_) => {
@@ -255,7 +257,18 @@ fn check_registration(form: &ApproveForm, errors: &mut FieldErrors) -> Option<Re
             );
         }
         if let (false, Some(permission_type)) = (name.is_empty(), permission_type) {
-            granted.push(Scope { name: name.to_owned(), permission_type });
+            let scope = Scope { name: name.to_owned(), permission_type };
+            if granted.contains(&scope) {
+                errors.add(
+                    format!("granted_name_{index}"),
+                    format!("Granted permission {} is listed twice; remove one", index + 1),
+                );
+            } else if granted.len() == MAX_GRANTED {
+                errors.add(format!("granted_name_{index}"), format!("List at most {MAX_GRANTED} granted permissions"));
+                break;
+            } else {
+                granted.push(scope);
+            }
         }
     }
     if granted.is_empty() && !errors.list.iter().any(|error| error.field.starts_with("granted_")) {
@@ -277,8 +290,12 @@ pub async fn approve(
 ) -> Result<Response, AppError> {
     let full = load(&reviewer, &reference).await?;
     let mut errors = FieldErrors::default();
-    let registration =
-        if full.request.kind == RequestKind::AppRegistration { check_registration(&form, &mut errors) } else { None };
+    let registration = if full.request.kind == RequestKind::AppRegistration {
+        let today = Utc::now().with_timezone(&reviewer.page.state.settings.time_zone).date_naive();
+        check_registration(&form, today, &mut errors)
+    } else {
+        None
+    };
     let forms = ActionForms {
         client_id: form.client_id.clone(),
         tenant: form.tenant.clone(),
@@ -322,7 +339,13 @@ pub async fn add_note(
         return render_detail(&reviewer, full, forms, StatusCode::UNPROCESSABLE_ENTITY);
     }
     if form.action == "preview" {
-        forms.preview = reply.then_some(body);
+        if reply {
+            forms.preview = Some(body);
+        } else {
+            forms.banner = Some(
+                "Internal notes are never shown to the requester, so there is nothing to preview. Choose \"The requester too\" to preview a reply.".to_owned(),
+            );
+        }
         return render_detail(&reviewer, full, forms, StatusCode::OK);
     }
     let mut tx = reviewer.page.state.db.begin().await?;
@@ -350,7 +373,21 @@ pub async fn assign(
         _ => return Err(AppError::NotFound),
     };
     let mut tx = reviewer.page.state.db.begin().await?;
-    actions::assign(&mut tx, &[full.request.id], assignee, reviewer.user.id).await?;
+    let changed = actions::assign(&mut tx, &[full.request.id], assignee, reviewer.user.id).await?;
     tx.commit().await?;
+    let taken_by_other = assignee.is_some() && changed == 0 && full.request.assignee_id != assignee;
+    if taken_by_other {
+        let current = load(&reviewer, &reference).await?;
+        let holder = current.request.assignee_name.clone().unwrap_or_else(|| "another reviewer".to_owned());
+        let banner = format!(
+            "This request is assigned to {holder}, so it was not reassigned. Unassign it first to take it over."
+        );
+        return render_detail(
+            &reviewer,
+            current,
+            ActionForms { banner: Some(banner), ..Default::default() },
+            StatusCode::CONFLICT,
+        );
+    }
     Ok(Redirect::to(&detail_url(&reference)).into_response())
 }

@@ -132,6 +132,13 @@ pub struct ActionForms {
     pub granted_type: Vec<String>,
 }
 
+impl ActionForms {
+    /// Whether the action form whose field ids start with `prefix` has an error.
+    pub fn has_errors(&self, prefix: &str) -> bool {
+        self.errors.list.iter().any(|error| error.field.starts_with(prefix))
+    }
+}
+
 /// One granted-permission row on the approval form.
 pub struct GrantedRow {
     pub number: usize,
@@ -146,6 +153,8 @@ pub struct GrantedRow {
 struct DetailPage {
     chrome: Chrome,
     view: RequestView,
+    /// The signed-in reviewer, to hide "Assign to me" on their own requests.
+    user_id: crate::accounts::UserId,
     forms: ActionForms,
     can: AllowedActions,
     editable_fields: Vec<(&'static str, &'static str)>,
@@ -182,7 +191,8 @@ fn granted_rows(forms: &ActionForms, full: &FullRequest) -> Vec<GrantedRow> {
     } else {
         (forms.granted_name.clone(), forms.granted_type.clone())
     };
-    let count = names.len().max(types.len()) + 1;
+    // Rows beyond what an approval may record are blank only if a crafted post sent them.
+    let count = (names.len().max(types.len()) + 1).min(51);
     (0..count)
         .map(|index| GrantedRow {
             number: index + 1,
@@ -208,7 +218,15 @@ pub fn render_detail(
     let view = RequestView::new(full, reviewer.page.state.settings.time_zone);
     render_with_status(
         status,
-        &DetailPage { chrome: reviewer.page.chrome(), view, forms, can, editable_fields, granted_rows },
+        &DetailPage {
+            chrome: reviewer.page.chrome(),
+            view,
+            user_id: reviewer.user.id,
+            forms,
+            can,
+            editable_fields,
+            granted_rows,
+        },
     )
 }
 

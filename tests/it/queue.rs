@@ -259,3 +259,69 @@ async fn requester_cannot_export_queue(pool: PgPool) {
     let response = requester.get_raw("/review/export.csv").await;
     assert_eq!(response.status(), 403);
 }
+
+#[sqlx::test]
+async fn notes_and_assignment_keep_overdue_flag(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let requester = app.add_user("req@uwaterloo.ca", "Rae Quest", Role::Requester).await;
+    let late = insert(&app.pool, &requester, "Late", "Acme").await;
+    sqlx::query("UPDATE requests SET review_clock_started_at = now() - interval '14 days'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let mut reviewer = app.signed_in("rev@uwaterloo.ca", Role::Reviewer).await;
+    reviewer.get(&format!("/review/{late}")).await;
+    reviewer.post(&format!("/review/{late}/assign"), &[("assignee", "me")]).await;
+    reviewer.post(&format!("/review/{late}/assign"), &[("assignee", "none")]).await;
+    reviewer.post(&format!("/review/{late}/notes"), &[("note_body", "looking"), ("visibility", "internal")]).await;
+    let page = reviewer.get("/review").await;
+    assert_eq!(page.texts("tr.overdue td:nth-child(2)"), vec![late.clone()]);
+
+    reviewer.post(&format!("/review/{late}/notes"), &[("note_body", "We are on it"), ("visibility", "reply")]).await;
+    let page = reviewer.get("/review").await;
+    assert!(page.texts("tr.overdue td:nth-child(2)").is_empty(), "a reply is a reviewer action");
+}
+
+#[sqlx::test]
+async fn assign_does_not_take_over_another_reviewer(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let requester = app.add_user("req@uwaterloo.ca", "Rae Quest", Role::Requester).await;
+    let held = insert(&app.pool, &requester, "Held", "Acme").await;
+    let free = insert(&app.pool, &requester, "Free", "Acme").await;
+    let mut first = app.signed_in("first@uwaterloo.ca", Role::Reviewer).await;
+    let mut second = app.signed_in("second@uwaterloo.ca", Role::Reviewer).await;
+    first.get("/review").await;
+    first.post("/review/assign", &[("assign_one", &held), ("return_to", "/review")]).await;
+
+    second.get(&format!("/review/{held}")).await;
+    let page = second.post(&format!("/review/{held}/assign"), &[("assignee", "me")]).await;
+    assert_eq!(page.status, 409);
+    assert!(page.text("#banner").starts_with("This request is assigned to Test Person, so it was not reassigned."));
+
+    second
+        .post(
+            "/review/assign",
+            &[("selected", &held), ("selected", &free), ("action", "assign_me"), ("return_to", "/review")],
+        )
+        .await;
+    let owners: Vec<(String, String)> = sqlx::query_as(
+        "SELECT reference, users.email FROM requests JOIN users ON users.id = requests.assignee_id ORDER BY reference",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(owners, vec![(held, "first@uwaterloo.ca".to_owned()), (free, "second@uwaterloo.ca".to_owned())]);
+}
+
+#[sqlx::test]
+async fn csv_export_follows_sort(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let requester = app.add_user("req@uwaterloo.ca", "Rae Quest", Role::Requester).await;
+    let older = insert(&app.pool, &requester, "Older", "Acme").await;
+    let newer = insert(&app.pool, &requester, "Newer", "Acme").await;
+    let reviewer = app.signed_in("rev@uwaterloo.ca", Role::Reviewer).await;
+    let body = reviewer.get_raw("/review/export.csv?sort=oldest").await.bytes().await.unwrap();
+    let mut reader = csv::Reader::from_reader(&body[3..]);
+    let references: Vec<String> = reader.records().map(|record| record.unwrap()[0].to_owned()).collect();
+    assert_eq!(references, vec![older, newer]);
+}

@@ -200,10 +200,14 @@ async fn second_reviewer_gets_conflict_with_newer_state(pool: PgPool) {
     // Both reviewers have the page at the same version.
     let stale = second.get(&base).await;
     first
-        .post(&format!("{base}/reject"), &[("version", &version(&taken)), ("reject_reason", "Duplicate of another request")])
+        .post(
+            &format!("{base}/reject"),
+            &[("version", &version(&taken)), ("reject_reason", "Duplicate of another request")],
+        )
         .await;
-    let conflict =
-        second.post(&format!("{base}/reject"), &[("version", &version(&stale)), ("reject_reason", "My own reason")]).await;
+    let conflict = second
+        .post(&format!("{base}/reject"), &[("version", &version(&stale)), ("reject_reason", "My own reason")])
+        .await;
 
     assert_eq!(conflict.status, 409);
     assert!(
@@ -225,7 +229,8 @@ async fn rejection_needs_a_reason(pool: PgPool) {
     let reference = submit_request(&mut requester).await;
     let base = format!("/review/{reference}");
     let taken = reviewer.post(&format!("{base}/take"), &[("version", "1")]).await;
-    let page = reviewer.post(&format!("{base}/reject"), &[("version", &version(&taken)), ("reject_reason", "  ")]).await;
+    let page =
+        reviewer.post(&format!("{base}/reject"), &[("version", &version(&taken)), ("reject_reason", "  ")]).await;
     assert_eq!(page.status, 422);
     assert_eq!(
         page.error_summary(),
@@ -259,7 +264,8 @@ async fn requester_cannot_use_reviewer_actions(pool: PgPool) {
     let mut requester = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
     let reference = submit_request(&mut requester).await;
     for action in ["take", "reject", "notes", "assign", "approve", "complete", "question"] {
-        let page = requester.post(&format!("/review/{reference}/{action}"), &[("version", "1"), ("reject_reason", "x")]).await;
+        let page =
+            requester.post(&format!("/review/{reference}/{action}"), &[("version", "1"), ("reject_reason", "x")]).await;
         assert_eq!(page.status, 403, "{action}");
     }
     assert_eq!(app.count("SELECT count(*) FROM request_events").await, 1);
@@ -327,6 +333,70 @@ async fn reviewer_forms_post_the_fields_handlers_read(pool: PgPool) {
         .post(&format!("{base}/reject"), &[("version", &version(&page)), ("reject_reason", "Typed on the page")])
         .await;
     assert_eq!(rejected.text(".panel .status"), "Rejected");
-    let reason: String = sqlx::query_scalar("SELECT rejection_reason FROM requests").fetch_one(&app.pool).await.unwrap();
+    let reason: String =
+        sqlx::query_scalar("SELECT rejection_reason FROM requests").fetch_one(&app.pool).await.unwrap();
     assert_eq!(reason, "Typed on the page");
+}
+
+#[sqlx::test]
+async fn granted_permissions_reject_duplicates(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut requester = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    let mut reviewer = app.signed_in("rev@uwaterloo.ca", Role::Reviewer).await;
+    let reference = submit_request(&mut requester).await;
+    let base = format!("/review/{reference}");
+    let taken = reviewer.post(&format!("{base}/take"), &[("version", "1")]).await;
+    let page = reviewer
+        .post(
+            &format!("{base}/approve"),
+            &[
+                ("version", &version(&taken)),
+                ("approve_client_id", "11111111-2222-3333-4444-555555555555"),
+                ("approve_tenant", "uwaterloo.ca"),
+                ("credential_type", "secret"),
+                ("approve_expires_on", "2099-01-01"),
+                ("granted_name", "Mail.Send"),
+                ("granted_type", "application"),
+                ("granted_name", "Mail.Send"),
+                ("granted_type", "application"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 422);
+    assert_eq!(
+        page.error_summary(),
+        vec![("#granted_name_1".to_owned(), "Granted permission 2 is listed twice; remove one".to_owned())]
+    );
+    assert_eq!(page.attr("#granted_name_1", "aria-invalid").as_deref(), Some("true"));
+    assert_eq!(page.select_all("details[open] form[action$='/approve']").len(), 1);
+}
+
+#[sqlx::test]
+async fn blank_reason_reopens_reject_form(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut requester = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    let mut reviewer = app.signed_in("rev@uwaterloo.ca", Role::Reviewer).await;
+    let reference = submit_request(&mut requester).await;
+    let base = format!("/review/{reference}");
+    let taken = reviewer.post(&format!("{base}/take"), &[("version", "1")]).await;
+    let page = reviewer.post(&format!("{base}/reject"), &[("version", &version(&taken)), ("reject_reason", "")]).await;
+    assert_eq!(page.select_all("details[open] #reject_reason").len(), 1);
+}
+
+#[sqlx::test]
+async fn internal_note_preview_explains_itself(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut requester = app.signed_in("dana.lee@uwaterloo.ca", Role::Requester).await;
+    let mut reviewer = app.signed_in("rev@uwaterloo.ca", Role::Reviewer).await;
+    let reference = submit_request(&mut requester).await;
+    reviewer.get(&format!("/review/{reference}")).await;
+    let page = reviewer
+        .post(
+            &format!("/review/{reference}/notes"),
+            &[("note_body", "Just for us"), ("visibility", "internal"), ("action", "preview")],
+        )
+        .await;
+    assert!(page.text("#banner").starts_with("Internal notes are never shown to the requester"));
+    assert_eq!(page.text("#note_body"), "Just for us");
+    assert_eq!(app.count("SELECT count(*) FROM request_events WHERE kind = 'note'").await, 0);
 }
