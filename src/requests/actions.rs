@@ -55,6 +55,8 @@ pub struct FieldChange {
 
 /// Fields a reviewer may ask the requester to change. Each maps to one
 /// column, so the SQL that updates it is fixed text.
+// NOTE: vendor links and permission rows cannot be asked about yet; a
+// reviewer asks in the question text and the requester replies in the message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EditableField {
     ApplicationName,
