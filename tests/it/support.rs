@@ -15,6 +15,15 @@ pub const PASSWORD: &str = "a long test password";
 pub struct TestApp {
     pub address: String,
     pub pool: PgPool,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestApp {
+    /// Stops the server with the test, so it holds no database connection
+    /// when `#[sqlx::test]` drops the test's database.
+    fn drop(&mut self) {
+        self.server.abort();
+    }
 }
 
 impl TestApp {
@@ -26,10 +35,10 @@ impl TestApp {
         let state = AppState::new(pool.clone(), Policy::default_policy(), settings);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
         let address = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move {
+        let server = tokio::spawn(async move {
             axum::serve(listener, router(state)).await.expect("serve");
         });
-        TestApp { address, pool }
+        TestApp { address, pool, server }
     }
 
     pub fn browser(&self) -> Browser {
