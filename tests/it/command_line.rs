@@ -132,6 +132,43 @@ async fn user_add_rejects_short_password(pool: PgPool) {
     assert!(stderr.contains("the password is too short: use at least 12 characters"), "{stderr}");
 }
 
+/// A running `ist-intake serve` on a fresh database, with its log lines.
+struct Served {
+    child: std::process::Child,
+    lines: std::iter::MapWhile<
+        std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+        fn(std::io::Result<String>) -> Option<String>,
+    >,
+    /// Host and port, such as 127.0.0.1:41234.
+    address: String,
+    database: String,
+    _guard: KillOnDrop,
+}
+
+/// Starts the binary on port 0 and reads its log until it names the address.
+fn serve_on_fresh_database(prefix: &str) -> Served {
+    use std::io::{BufRead, BufReader};
+
+    let (database, url) = fresh_database_url(prefix);
+    let mut child = binary()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "info")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let guard = KillOnDrop(child.id());
+    let ok: fn(std::io::Result<String>) -> Option<String> = Result::ok;
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(ok);
+    let address = lines
+        .by_ref()
+        .find_map(|line| {
+            line.split("serving on http://").nth(1).and_then(|rest| rest.split_whitespace().next()).map(str::to_owned)
+        })
+        .expect("a log line naming the address");
+    Served { child, lines, address, database, _guard: guard }
+}
+
 /// Builds a URL for a database name no other test uses.
 fn fresh_database_url(prefix: &str) -> (String, String) {
     let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
@@ -163,34 +200,14 @@ async fn migrate_creates_missing_database(pool: PgPool) {
 
 #[sqlx::test]
 async fn serve_logs_address_and_each_request(pool: PgPool) {
-    use std::io::{BufRead, BufReader};
-
-    let (name, url) = fresh_database_url("ist_intake_cli_serve");
-    let mut child = binary()
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _guard = KillOnDrop(child.id());
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-
-    let address = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|line| {
-            line.split("serving on ").nth(1).map(|rest| rest.split_whitespace().next().unwrap().to_owned())
-        })
-        .expect("a line naming the address");
-    let response = reqwest::get(format!("{address}/tree/hosting")).await.unwrap();
+    let mut served = serve_on_fresh_database("ist_intake_cli_serve");
+    let response = reqwest::get(format!("http://{}/tree/hosting", served.address)).await.unwrap();
     let status = response.status();
-    let request_line = lines.map_while(Result::ok).find(|line| line.contains("finished processing request"));
+    let request_line = served.lines.find(|line| line.contains("finished processing request"));
 
-    child.kill().unwrap();
-    child.wait().unwrap();
-    drop_database(&pool, &name).await;
+    served.child.kill().unwrap();
+    served.child.wait().unwrap();
+    drop_database(&pool, &served.database).await;
 
     assert_eq!(status, 200);
     let request_line = request_line.expect("a log line for the request");
@@ -253,24 +270,12 @@ async fn user_add_rejects_overlong_name(pool: PgPool) {
 
 #[sqlx::test]
 async fn serve_stops_cleanly_on_sigterm(pool: PgPool) {
-    use std::io::{BufRead, BufReader};
+    let mut served = serve_on_fresh_database("ist_intake_cli_sigterm");
 
-    let (name, url) = fresh_database_url("ist_intake_cli_sigterm");
-    let mut child = binary()
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _guard = KillOnDrop(child.id());
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
-    assert!(lines.by_ref().any(|line| line.contains("serving on ")), "the server started");
-
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    let rest: Vec<String> = lines.collect();
-    let status = child.wait().unwrap();
-    drop_database(&pool, &name).await;
+    let killed = Command::new("kill").args(["-TERM", &served.child.id().to_string()]).status().unwrap();
+    let rest: Vec<String> = served.lines.by_ref().collect();
+    let status = served.child.wait().unwrap();
+    drop_database(&pool, &served.database).await;
 
     assert!(killed.success());
     assert!(status.success(), "{status:?}");
@@ -304,37 +309,20 @@ fn silent_database_times_out() {
 
 #[sqlx::test]
 async fn sigterm_does_not_wait_for_stalled_client(pool: PgPool) {
-    use std::io::{BufRead, BufReader};
-
-    let (name, url) = fresh_database_url("ist_intake_cli_stalled");
-    let mut child = binary()
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", &url)
-        .env("RUST_LOG", "info")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _guard = KillOnDrop(child.id());
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines().map_while(Result::ok);
-    let address = lines
-        .by_ref()
-        .find_map(|line| {
-            line.split("serving on http://").nth(1).and_then(|rest| rest.split_whitespace().next()).map(str::to_owned)
-        })
-        .expect("the server started");
+    let mut served = serve_on_fresh_database("ist_intake_cli_stalled");
 
     // A client that sends half a request and then waits.
-    let mut stalled = std::net::TcpStream::connect(&address).unwrap();
+    let mut stalled = std::net::TcpStream::connect(&served.address).unwrap();
     stalled.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(200));
 
     let started = std::time::Instant::now();
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    let rest: Vec<String> = lines.collect();
-    let status = child.wait().unwrap();
+    Command::new("kill").args(["-TERM", &served.child.id().to_string()]).status().unwrap();
+    let rest: Vec<String> = served.lines.by_ref().collect();
+    let status = served.child.wait().unwrap();
     let elapsed = started.elapsed();
     drop(stalled);
-    drop_database(&pool, &name).await;
+    drop_database(&pool, &served.database).await;
 
     assert!(status.success(), "{status:?}");
     assert!(elapsed < std::time::Duration::from_secs(20), "{elapsed:?}");
