@@ -1,0 +1,246 @@
+//! The Microsoft Graph permission catalogue: Microsoft's published
+//! permissions, compiled in from `data/graph-permissions.csv` (source, licence
+//! and known gaps in `data/README-graph-permissions.md`), and name lookup
+//! that tolerates case and spacing and suggests close names.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+use crate::requests::PermissionType;
+
+const CATALOGUE_CSV: &str = include_str!("../../data/graph-permissions.csv");
+
+/// Maximum number of suggestions for a name that is not in the catalogue.
+pub const MAX_SUGGESTIONS: usize = 3;
+
+/// One published permission of one type.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Permission {
+    /// The claim value as Entra ID spells it, such as `Mail.Send`.
+    pub name: String,
+    #[serde(rename = "type")]
+    pub permission_type: PermissionType,
+    pub id: String,
+    pub admin_consent_required: bool,
+    pub display_name: String,
+    pub description: String,
+}
+
+/// The parsed catalogue, indexed by lowercase name.
+pub struct Catalogue {
+    permissions: Vec<Permission>,
+    by_name: HashMap<String, Vec<usize>>,
+}
+
+/// Result of comparing a typed name and type with the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution<'a> {
+    /// The permission exists with this type; use its spelling.
+    Found(&'a Permission),
+    /// The name exists, but only with the other type.
+    WrongType { name: &'a str, available: PermissionType },
+    /// No permission has this name; the closest names, best first.
+    Unknown { suggestions: Vec<&'a str> },
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("row {row}: {message}")]
+pub struct CatalogueError {
+    pub row: usize,
+    pub message: String,
+}
+
+/// Letters and digits only, lowercase: "mail send", "Mail.send" and
+/// "MAIL_SEND" all become "mailsend".
+fn folded(name: &str) -> String {
+    name.chars().filter(char::is_ascii_alphanumeric).map(|ch| ch.to_ascii_lowercase()).collect()
+}
+
+/// Levenshtein distance between two ASCII-folded names.
+fn edit_distance(left: &str, right: &str) -> usize {
+    let right: Vec<char> = right.chars().collect();
+    let mut previous: Vec<usize> = (0..=right.len()).collect();
+    for (i, left_char) in left.chars().enumerate() {
+        let mut current = vec![i + 1; right.len() + 1];
+        for (j, right_char) in right.iter().enumerate() {
+            let substitution = previous[j] + usize::from(left_char != *right_char);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        previous = current;
+    }
+    previous[right.len()]
+}
+
+impl Catalogue {
+    /// Parses a catalogue CSV with the columns name, type, id,
+    /// admin_consent_required, display_name and description.
+    pub fn parse(csv_text: &str) -> Result<Catalogue, CatalogueError> {
+        let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+        let mut permissions: Vec<Permission> = Vec::new();
+        let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+        for (index, record) in reader.deserialize::<Permission>().enumerate() {
+            // Row 1 is the header, so data rows start at 2.
+            let row = index + 2;
+            let permission = record.map_err(|err| CatalogueError { row, message: err.to_string() })?;
+            if permission.name.trim().is_empty() || permission.name.chars().any(char::is_whitespace) {
+                return Err(CatalogueError { row, message: format!("invalid permission name {:?}", permission.name) });
+            }
+            let key = permission.name.to_lowercase();
+            let rows = by_name.entry(key).or_default();
+            if rows.iter().any(|&other| permissions[other].permission_type == permission.permission_type) {
+                return Err(CatalogueError {
+                    row,
+                    message: format!("{} ({}) is listed twice", permission.name, permission.permission_type.as_str()),
+                });
+            }
+            rows.push(permissions.len());
+            permissions.push(permission);
+        }
+        Ok(Catalogue { permissions, by_name })
+    }
+
+    /// The catalogue compiled into the binary.
+    pub fn shipped() -> &'static Catalogue {
+        static SHIPPED: LazyLock<Catalogue> =
+            LazyLock::new(|| Catalogue::parse(CATALOGUE_CSV).expect("the shipped catalogue is valid"));
+        &SHIPPED
+    }
+
+    pub fn len(&self) -> usize {
+        self.permissions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.permissions.is_empty()
+    }
+
+    /// Every type a name exists with, matched without regard to case.
+    pub fn find(&self, name: &str) -> Vec<&Permission> {
+        self.by_name
+            .get(&name.trim().to_lowercase())
+            .map(|rows| rows.iter().map(|&row| &self.permissions[row]).collect())
+            .unwrap_or_default()
+    }
+
+    /// Compares a typed name and type with the catalogue.
+    pub fn resolve(&self, name: &str, permission_type: PermissionType) -> Resolution<'_> {
+        let found = self.find(name);
+        if let Some(permission) = found.iter().find(|permission| permission.permission_type == permission_type) {
+            return Resolution::Found(permission);
+        }
+        if let Some(other) = found.first() {
+            return Resolution::WrongType { name: &other.name, available: other.permission_type };
+        }
+        Resolution::Unknown { suggestions: self.suggest(name) }
+    }
+
+    /// Up to [`MAX_SUGGESTIONS`] names close to `name`: names equal once
+    /// case, spaces and punctuation are ignored come first, then the nearest
+    /// by edit distance within a third of the name's length.
+    pub fn suggest(&self, name: &str) -> Vec<&str> {
+        let wanted = folded(name);
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        let limit = (wanted.len() / 3).max(1);
+        let mut scored: Vec<(usize, &str)> = Vec::new();
+        for permission in &self.permissions {
+            if scored.iter().any(|(_, seen)| *seen == permission.name) {
+                continue;
+            }
+            let distance = edit_distance(&wanted, &folded(&permission.name));
+            if distance <= limit {
+                scored.push((distance, &permission.name));
+            }
+        }
+        scored.sort_by(|left, right| left.0.cmp(&right.0).then_with(|| left.1.cmp(right.1)));
+        scored.into_iter().take(MAX_SUGGESTIONS).map(|(_, name)| name).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn catalogue() -> &'static Catalogue {
+        Catalogue::shipped()
+    }
+
+    #[test]
+    fn shipped_catalogue_has_every_row() {
+        assert_eq!(catalogue().len(), 1437);
+    }
+
+    #[test]
+    fn lookup_ignores_case() {
+        let found = catalogue().resolve("mail.send", PermissionType::Application);
+        assert!(matches!(found, Resolution::Found(permission) if permission.name == "Mail.Send"), "{found:?}");
+    }
+
+    #[test]
+    fn spelling_variants_suggest_mail_send() {
+        for typed in ["Mail.send", "mail send", "MAIL_SEND", "Mail.Sned"] {
+            let suggestions = catalogue().suggest(typed);
+            assert_eq!(suggestions.first(), Some(&"Mail.Send"), "{typed}: {suggestions:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_name_gets_at_most_three_suggestions() {
+        let resolution = catalogue().resolve("Mail.Snd.All", PermissionType::Application);
+        match resolution {
+            Resolution::Unknown { suggestions } => assert!(suggestions.len() <= MAX_SUGGESTIONS, "{suggestions:?}"),
+            other => panic!("expected Unknown, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn nonsense_gets_no_suggestions() {
+        assert!(catalogue().suggest("zzzzqqqq").is_empty());
+    }
+
+    #[test]
+    fn delegated_only_permission_is_wrong_type_as_application() {
+        // Delegated only: the catalogue has no application row for it.
+        let only_delegated = catalogue()
+            .permissions
+            .iter()
+            .find(|permission| {
+                catalogue().find(&permission.name).len() == 1 && permission.permission_type == PermissionType::Delegated
+            })
+            .expect("some permission is delegated only");
+        let resolution = catalogue().resolve(&only_delegated.name, PermissionType::Application);
+        assert_eq!(
+            resolution,
+            Resolution::WrongType { name: &only_delegated.name, available: PermissionType::Delegated }
+        );
+    }
+
+    #[test]
+    fn application_rows_need_admin_consent() {
+        assert!(
+            catalogue()
+                .permissions
+                .iter()
+                .filter(|permission| permission.permission_type == PermissionType::Application)
+                .all(|permission| permission.admin_consent_required)
+        );
+    }
+
+    #[test]
+    fn duplicate_rows_are_rejected() {
+        let text = "name,type,id,admin_consent_required,display_name,description\n\
+                    A.Read,delegated,1,false,Read,Reads\n\
+                    a.read,delegated,2,false,Read,Reads\n";
+        let error = Catalogue::parse(text).err().expect("a duplicate is an error");
+        assert_eq!(error.row, 3);
+    }
+
+    #[test]
+    fn edit_distance_counts_single_edits() {
+        assert_eq!(edit_distance("mailsend", "mailsned"), 2);
+        assert_eq!(edit_distance("mailsend", "mailsends"), 1);
+    }
+}
