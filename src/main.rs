@@ -34,6 +34,16 @@ enum Command {
     /// Manage local accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Work with the Microsoft Graph permission catalogue.
+    #[command(subcommand)]
+    Catalogue(CatalogueCommand),
+}
+
+#[derive(Subcommand)]
+enum CatalogueCommand {
+    /// Validate a newer catalogue CSV and report how it differs from the shipped one,
+    /// before it replaces data/graph-permissions.csv.
+    Check { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -106,6 +116,7 @@ async fn main() -> ExitCode {
         Some(Command::Policy(PolicyCommand::Graph { file })) => {
             load_policy(file.as_deref()).map(|policy| print!("{}", policy::to_mermaid(&policy)))
         }
+        Some(Command::Catalogue(CatalogueCommand::Check { file })) => check_catalogue(&file),
         Some(Command::User(UserCommand::Add { email, name, role, department })) => {
             add_user(&cli.database, NewUser { email, display_name: name, department, role, password: String::new() })
                 .await
@@ -210,6 +221,28 @@ fn check_policy(file: Option<&Path>) -> Result<(), String> {
         let reaching = paths.iter().filter(|(_, end)| *end == outcome.id).count();
         let noun = if reaching == 1 { "path" } else { "paths" };
         println!("  {} ({}): {reaching} {noun}", outcome.id, outcome.kind.as_str());
+    }
+    Ok(())
+}
+
+fn check_catalogue(file: &Path) -> Result<(), String> {
+    use ist_intake::graph::Catalogue;
+
+    let text =
+        std::fs::read_to_string(file).map_err(|err| format!("cannot read catalogue {}: {err}", file.display()))?;
+    let candidate = Catalogue::parse(&text).map_err(|err| format!("invalid catalogue {}: {err}", file.display()))?;
+    let (delegated, application) = candidate.counts();
+    println!(
+        "catalogue {} is valid: {} rows ({delegated} delegated, {application} application)",
+        file.display(),
+        candidate.len()
+    );
+    let changes = Catalogue::shipped().compare(&candidate);
+    for (title, list) in [("added", &changes.added), ("removed", &changes.removed), ("changed", &changes.changed)] {
+        println!("{title}: {}", list.len());
+        for (name, permission_type) in list {
+            println!("  {name} ({})", permission_type.as_str());
+        }
     }
     Ok(())
 }

@@ -160,6 +160,63 @@ impl Catalogue {
     }
 }
 
+/// Differences between the shipped catalogue and a candidate replacement.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct CatalogueChanges {
+    /// (name, type) pairs only the candidate has.
+    pub added: Vec<(String, PermissionType)>,
+    /// (name, type) pairs only the shipped catalogue has.
+    pub removed: Vec<(String, PermissionType)>,
+    /// Pairs whose id, admin-consent flag, display name or description differ.
+    pub changed: Vec<(String, PermissionType)>,
+}
+
+impl Catalogue {
+    fn key_map(&self) -> HashMap<(String, PermissionType), &Permission> {
+        self.permissions
+            .iter()
+            .map(|permission| ((permission.name.to_lowercase(), permission.permission_type), permission))
+            .collect()
+    }
+
+    /// Counts of rows by type: (delegated, application).
+    pub fn counts(&self) -> (usize, usize) {
+        let delegated = self
+            .permissions
+            .iter()
+            .filter(|permission| permission.permission_type == PermissionType::Delegated)
+            .count();
+        (delegated, self.permissions.len() - delegated)
+    }
+
+    /// Lists what `candidate` adds, removes and changes relative to `self`, sorted by name.
+    pub fn compare(&self, candidate: &Catalogue) -> CatalogueChanges {
+        let current = self.key_map();
+        let next = candidate.key_map();
+        let mut changes = CatalogueChanges::default();
+        for (key, permission) in &next {
+            match current.get(key) {
+                None => changes.added.push((permission.name.clone(), permission.permission_type)),
+                Some(old) if *old != *permission => {
+                    changes.changed.push((permission.name.clone(), permission.permission_type))
+                }
+                Some(_) => {}
+            }
+        }
+        for (key, permission) in &current {
+            if !next.contains_key(key) {
+                changes.removed.push((permission.name.clone(), permission.permission_type));
+            }
+        }
+        for list in [&mut changes.added, &mut changes.removed, &mut changes.changed] {
+            list.sort_by(|left, right| {
+                left.0.to_lowercase().cmp(&right.0.to_lowercase()).then(left.1.as_str().cmp(right.1.as_str()))
+            });
+        }
+        changes
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,6 +293,23 @@ mod tests {
                     a.read,delegated,2,false,Read,Reads\n";
         let error = Catalogue::parse(text).err().expect("a duplicate is an error");
         assert_eq!(error.row, 3);
+    }
+
+    #[test]
+    fn compare_lists_added_removed_and_changed() {
+        let header = "name,type,id,admin_consent_required,display_name,description\n";
+        let old = Catalogue::parse(&format!(
+            "{header}A.Read,delegated,1,false,Read,Reads\nB.Read,delegated,2,false,Read,Reads\n"
+        ))
+        .unwrap();
+        let new = Catalogue::parse(&format!(
+            "{header}A.Read,delegated,1,true,Read,Reads\nC.Read,application,3,true,Read,Reads\n"
+        ))
+        .unwrap();
+        let changes = old.compare(&new);
+        assert_eq!(changes.added, vec![("C.Read".to_owned(), PermissionType::Application)]);
+        assert_eq!(changes.removed, vec![("B.Read".to_owned(), PermissionType::Delegated)]);
+        assert_eq!(changes.changed, vec![("A.Read".to_owned(), PermissionType::Delegated)]);
     }
 
     #[test]

@@ -97,7 +97,7 @@ impl RequestStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[sqlx(type_name = "permission_type", rename_all = "snake_case")]
 #[serde(rename_all = "snake_case")]
 pub enum PermissionType {

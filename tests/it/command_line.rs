@@ -329,3 +329,30 @@ async fn sigterm_does_not_wait_for_stalled_client(pool: PgPool) {
     assert!(rest.iter().any(|line| line.contains("connections were still open")), "{rest:?}");
     assert!(rest.iter().any(|line| line.contains("stopped")), "{rest:?}");
 }
+
+#[test]
+fn catalogue_check_reports_differences() {
+    let shipped = include_str!("../../data/graph-permissions.csv");
+    let mut lines: Vec<&str> = shipped.lines().collect();
+    let removed = lines.remove(1);
+    lines.push("Example.Read.All,application,00000000-0000-0000-0000-000000000001,true,Read examples,Reads examples.");
+    let file = write_policy(&(lines.join("\n") + "\n"));
+    let output = binary().args(["catalogue", "check"]).arg(file.path()).output().unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("is valid: 1437 rows"), "{stdout}");
+    assert!(stdout.contains("added: 1\n  Example.Read.All (application)"), "{stdout}");
+    let removed_name = removed.split(',').next().unwrap();
+    assert!(stdout.contains(&format!("removed: 1\n  {removed_name} (delegated)")), "{stdout}");
+    assert!(stdout.contains("changed: 0"), "{stdout}");
+}
+
+#[test]
+fn catalogue_check_names_bad_row() {
+    let file =
+        write_policy("name,type,id,admin_consent_required,display_name,description\nA.Read,owner,1,false,Read,Reads\n");
+    let output = binary().args(["catalogue", "check"]).arg(file.path()).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success());
+    assert!(stderr.contains("row 2"), "{stderr}");
+}
