@@ -30,7 +30,7 @@ pub struct RelaySettings {
 /// Everything the web application needs to know about its surroundings.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// Where users reach the service; an https URL makes session cookies Secure.
+    /// Base URL of the service; an https URL makes session cookies Secure.
     pub public_url: Url,
     pub relay: RelaySettings,
     pub service_desk_url: Url,
@@ -98,7 +98,7 @@ pub struct ServeArgs {
     #[arg(long, env = "RELAY_AUTHENTICATION", default_value = "Required", value_name = "RELAY_AUTHENTICATION")]
     pub relay_authentication: String,
 
-    /// Where users open a ticket with the IST Service Desk.
+    /// Address where users open a ticket with the IST Service Desk.
     #[arg(long, env = "SERVICE_DESK_URL", default_value = DEFAULT_SERVICE_DESK_URL, value_name = "SERVICE_DESK_URL")]
     pub service_desk_url: Url,
 
@@ -221,7 +221,7 @@ impl ServeArgs {
         Only::from_arg_matches(&matches).unwrap_or_else(|err| err.exit()).serve
     }
 
-    /// The settings with every default, as a fresh start with no flags gives.
+    /// Builds the settings with every default, as a fresh start with no flags gives.
     fn default_settings() -> Settings {
         use clap::{FromArgMatches, Parser};
 

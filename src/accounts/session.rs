@@ -1,4 +1,4 @@
-//! Which user a browser session belongs to.
+//! The user a browser session belongs to, and signing in and out.
 
 use sqlx::PgPool;
 use tower_sessions::Session;

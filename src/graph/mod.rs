@@ -101,7 +101,7 @@ impl Catalogue {
         Ok(Catalogue { permissions, by_name })
     }
 
-    /// The catalogue compiled into the binary.
+    /// Returns the catalogue compiled into the binary.
     pub fn shipped() -> &'static Catalogue {
         static SHIPPED: LazyLock<Catalogue> =
             LazyLock::new(|| Catalogue::parse(CATALOGUE_CSV).expect("the shipped catalogue is valid"));
@@ -116,7 +116,7 @@ impl Catalogue {
         self.permissions.is_empty()
     }
 
-    /// Every type a name exists with, matched without regard to case.
+    /// Finds every type a name exists with, matched without regard to case.
     pub fn find(&self, name: &str) -> Vec<&Permission> {
         self.by_name
             .get(&name.trim().to_lowercase())

@@ -57,7 +57,7 @@ pub async fn remove_draft(session: &Session, key: &str) -> Result<(), AppError> 
     Ok(())
 }
 
-/// The answers on a path, in the form stored with a request.
+/// Converts the answers on a path into the form stored with a request.
 pub fn stored_answers(path: &Path<'_>) -> Vec<StoredAnswer> {
     let mut stored: Vec<StoredAnswer> = path
         .steps
@@ -82,7 +82,7 @@ pub fn stored_answers(path: &Path<'_>) -> Vec<StoredAnswer> {
 
 pub const NOT_COVERED_LABEL: &str = "My situation is not covered by these questions";
 
-/// The URL that continues the walk: the next question, or the outcome.
+/// Returns the URL that continues the walk: the next question, or the outcome.
 pub fn continue_url(path: &Path<'_>) -> String {
     match path.end {
         crate::policy::PathEnd::Question(question) => format!("/tree/{}", question.id),

@@ -27,7 +27,7 @@ struct QuestionPage<'a> {
     errors: FieldErrors,
 }
 
-/// Where a change was started, so the question can lead back there: the
+/// Origin of a change, so the question can lead back there: the
 /// outcome page by default, or a request form's check page.
 #[derive(Deserialize)]
 pub struct ChangeQuery {
@@ -128,7 +128,7 @@ fn render_question(
     )
 }
 
-/// The key of an allowed check page, as a `'static` value for the template.
+/// Returns the key of an allowed check page, as a `'static` value for the template.
 fn return_key(key: Option<&str>) -> Option<&'static str> {
     return_url(key).map(|url| if url.contains("exception") { "exception-check" } else { "app-registration-check" })
 }
@@ -146,7 +146,7 @@ fn change_back_url(path: &crate::policy::Path<'_>, id: &str, change: bool, retur
     }
 }
 
-/// The Back link: the previous question on the path, or the start page.
+/// Returns the Back link: the previous question on the path, or the start page.
 fn back_url(path: &crate::policy::Path<'_>, id: &str) -> String {
     match path.previous_question(id) {
         Some(previous) => format!("/tree/{}", previous.id),

@@ -14,7 +14,7 @@ use serde::Deserialize;
 /// The policy compiled into the binary; `--policy FILE` replaces it.
 pub const DEFAULT_POLICY: &str = include_str!("default.toml");
 
-/// What an outcome node does. Outcomes that collect a request are typed forms
+/// Kind of an outcome node. Outcomes that collect a request are typed forms
 /// in code, so a policy file may only use the kinds listed here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum OutcomeKind {
@@ -238,7 +238,7 @@ impl Policy {
         Ok(policy)
     }
 
-    /// The policy compiled into the binary.
+    /// Returns the policy compiled into the binary.
     pub fn default_policy() -> Policy {
         Policy::parse(DEFAULT_POLICY).expect("the compiled-in policy is valid")
     }
@@ -262,7 +262,7 @@ impl Policy {
         self.question_order.iter().map(|id| &self.questions[id])
     }
 
-    /// Whether a line is one that the tree writes as an unmet requirement.
+    /// Checks whether a line is one that the tree writes as an unmet requirement.
     pub fn is_generated_requirement(&self, line: &str) -> bool {
         line.starts_with(NOT_COVERED_PREFIX)
             || self

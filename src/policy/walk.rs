@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Answer, Node, Outcome, Policy, Question};
 
-/// How the requirement line for a "not covered" exit starts.
+/// Prefix of the requirement line for a "not covered" exit.
 pub const NOT_COVERED_PREFIX: &str = "Situation not covered by the questions:";
 
 /// The answers a user has given so far, keyed by question id.
@@ -81,14 +81,14 @@ impl TreeAnswers {
 }
 
 impl<'a> Path<'a> {
-    /// Whether the question is on the path: answered, or the next to answer.
+    /// Checks whether the question is on the path: answered, or the next to answer.
     pub fn contains_question(&self, id: &str) -> bool {
         self.steps.iter().any(|step| step.question.id == id)
             || matches!(self.end, PathEnd::Question(question) if question.id == id)
             || self.not_covered_at.is_some_and(|question| question.id == id)
     }
 
-    /// The question answered just before `id`, for the Back link.
+    /// Returns the question answered just before `id`, for the Back link.
     pub fn previous_question(&self, id: &str) -> Option<&'a Question> {
         let position = self.steps.iter().position(|step| step.question.id == id);
         let index = position.unwrap_or(self.steps.len());
@@ -102,7 +102,7 @@ impl<'a> Path<'a> {
         }
     }
 
-    /// The requirements left unmet along the path, in the order they were met.
+    /// Lists the requirements left unmet along the path, in path order.
     pub fn unmet_requirements(&self) -> Vec<String> {
         let mut unmet: Vec<String> = self.steps.iter().filter_map(|step| step.answer.unmet.clone()).collect();
         if let Some(question) = self.not_covered_at {

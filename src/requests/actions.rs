@@ -83,7 +83,7 @@ impl EditableField {
         EditableField::ExpectedVolume,
     ];
 
-    /// The form field id, which is also the column name.
+    /// Returns the form field id, which is also the column name.
     pub fn id(self) -> &'static str {
         match self {
             EditableField::ApplicationName => "application_name",
@@ -116,7 +116,7 @@ impl EditableField {
         Self::ALL.into_iter().find(|field| field.id() == id)
     }
 
-    /// The fields a request of this kind has.
+    /// Lists the fields a request of this kind has.
     pub fn for_kind(kind: RequestKind) -> Vec<EditableField> {
         use EditableField::*;
         match kind {

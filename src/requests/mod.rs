@@ -25,7 +25,7 @@ impl RequestKind {
         }
     }
 
-    /// The code inside the human reference, as in IST-AR-2026-000123.
+    /// Returns the code inside the human reference, as in IST-AR-2026-000123.
     pub fn reference_code(self) -> &'static str {
         match self {
             RequestKind::AppRegistration => "AR",
@@ -70,7 +70,7 @@ impl RequestStatus {
         }
     }
 
-    /// The database value, used as a CSS class and in tests.
+    /// Returns the database value, used as a CSS class and in tests.
     pub fn as_str(self) -> &'static str {
         match self {
             RequestStatus::Submitted => "submitted",
@@ -83,7 +83,7 @@ impl RequestStatus {
         }
     }
 
-    /// What happens next, in words for the requester.
+    /// Describes what happens next, in words for the requester.
     pub fn next_step(self) -> &'static str {
         match self {
             RequestStatus::Submitted => "IST will pick up your request and review it.",

@@ -144,7 +144,7 @@ const ROW_COLUMNS: &str = "SELECT request.id, request.reference, request.kind, r
      JOIN users AS account ON account.id = request.requester_id
      LEFT JOIN users AS assignee ON assignee.id = request.assignee_id";
 
-/// The sort column, the keyset comparison that moves past a cursor, and the order.
+/// Returns the sort column, the keyset comparison that moves past a cursor, and the order.
 fn sort_columns(sort: QueueSort) -> (&'static str, &'static str, &'static str) {
     match sort {
         QueueSort::Newest => ("request.created_at", "<", "DESC"),
@@ -170,7 +170,7 @@ fn page_query<'a>(prefix: &str, filter: &QueueFilter, after: Option<Cursor>, siz
     query
 }
 
-/// One page of the queue and the cursor of the next page, if there is one.
+/// Fetches one page of the queue and the cursor of the next page, if there is one.
 pub async fn page(
     conn: &mut PgConnection,
     filter: &QueueFilter,
@@ -199,7 +199,7 @@ pub async fn explain_page(
     query.build_query_scalar().fetch_all(conn).await
 }
 
-/// Every row that matches, for export.
+/// Fetches every row that matches, for export.
 pub async fn all_rows(conn: &mut PgConnection, filter: &QueueFilter) -> Result<Vec<QueueRow>, sqlx::Error> {
     let mut query = QueryBuilder::new(ROW_COLUMNS);
     push_filters(&mut query, filter, true);
@@ -215,7 +215,7 @@ fn counts_query<'a>(prefix: &str, filter: &QueueFilter) -> QueryBuilder<'a, Post
     query
 }
 
-/// How many requests have each status, under every filter but the status.
+/// Counts the requests in each status, under every filter but the status.
 pub async fn status_counts(
     conn: &mut PgConnection,
     filter: &QueueFilter,

@@ -64,8 +64,8 @@ pub async fn find_submitted(
 
 /// Stores a new request with its scopes, links and first history event.
 /// A second call with the same submission key creates nothing and returns
-/// the first request's reference, even when both calls race; the caller
-/// should then roll back, which returns the reference number it took.
+/// the first request's reference, even when both calls race. The caller
+/// should then roll back, which gives back the reference number it took.
 pub async fn insert_request(
     conn: &mut PgConnection,
     request: &NewRequest,
@@ -284,7 +284,7 @@ pub struct CreatedRegistration {
     pub credential_expires_on: chrono::NaiveDate,
 }
 
-/// Who a request is loaded for. Requesters never receive internal notes,
+/// Audience a request is loaded for. Requesters never receive internal notes,
 /// so the query itself leaves them out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {

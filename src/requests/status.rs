@@ -41,7 +41,7 @@ impl Action {
         Action::Withdraw,
     ];
 
-    /// The action in words, as in "cannot be {verb}".
+    /// Returns the action in words, as in "cannot be {verb}".
     fn past_participle(self) -> &'static str {
         match self {
             Action::Take => "taken for review",
@@ -54,7 +54,7 @@ impl Action {
         }
     }
 
-    /// The action as a verb phrase, as in "Only an IST reviewer can {verb}".
+    /// Returns the action as a verb phrase, as in "Only an IST reviewer can {verb}".
     fn verb_phrase(self) -> &'static str {
         match self {
             Action::Take => "take a request for review",

@@ -1,6 +1,6 @@
 //! Checks on single values that the forms and the command line share.
 
-/// A stricter email check than the HTML5 pattern `validator` uses: a dotted
+/// Checks an email address more strictly than the HTML5 pattern `validator` uses: a dotted
 /// domain of letters, digits and hyphens, and no spaces, quotes or `..`.
 pub fn is_email(value: &str) -> bool {
     if value.len() > 254 {
@@ -18,7 +18,7 @@ pub fn is_email(value: &str) -> bool {
     local_ok && is_domain(domain)
 }
 
-/// A dotted DNS name of letters, digits and hyphens, such as uwaterloo.ca.
+/// Checks for a dotted DNS name of letters, digits and hyphens, such as uwaterloo.ca.
 pub fn is_domain(domain: &str) -> bool {
     let labels: Vec<&str> = domain.split('.').collect();
     let labels_ok = labels.iter().all(|label| {
@@ -33,7 +33,7 @@ pub fn is_domain(domain: &str) -> bool {
     labels.len() >= 2 && labels_ok && top_level_ok
 }
 
-/// Whether the address's domain is one of `allowed` or a subdomain of one,
+/// Checks whether the address's domain is one of `allowed` or a subdomain of one,
 /// compared case-insensitively. `allowed` must be lowercase.
 pub fn is_in_domains(email: &str, allowed: &[String]) -> bool {
     let Some((_, domain)) = email.rsplit_once('@') else {
@@ -43,7 +43,7 @@ pub fn is_in_domains(email: &str, allowed: &[String]) -> bool {
     allowed.iter().any(|allowed| domain == *allowed || domain.ends_with(&format!(".{allowed}")))
 }
 
-/// An absolute http or https URL with a host.
+/// Checks for an absolute http or https URL with a host.
 pub fn is_http_url(value: &str) -> bool {
     if value.chars().any(char::is_whitespace) {
         return false;

@@ -1,6 +1,6 @@
 //! Reviewer actions posted from the request page. Each handler checks its
-//! form, then hands the action to `requests::actions`; a form with mistakes,
-//! a stale page or a refused transition re-renders the page with the values
+//! form, then hands the action to `requests::actions`. A form with mistakes,
+//! a stale page or a rejected transition re-renders the page with the values
 //! the reviewer typed.
 
 use axum::extract::Path;

@@ -133,7 +133,7 @@ pub struct ActionForms {
 }
 
 impl ActionForms {
-    /// Whether the action form whose field ids start with `prefix` has an error.
+    /// Checks whether the action form whose field ids start with `prefix` has an error.
     pub fn has_errors(&self, prefix: &str) -> bool {
         self.errors.list.iter().any(|error| error.field.starts_with(prefix))
     }

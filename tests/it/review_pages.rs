@@ -328,7 +328,7 @@ async fn reviewer_forms_post_the_fields_handlers_read(pool: PgPool) {
         assert_eq!(field_names(&page, form), names, "{form}");
     }
 
-    // Posting exactly what the page's reject form holds reaches the handler.
+    // Posting exactly the fields of the page's reject form reaches the handler.
     let rejected = reviewer
         .post(&format!("{base}/reject"), &[("version", &version(&page)), ("reject_reason", "Typed on the page")])
         .await;

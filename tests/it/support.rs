@@ -19,7 +19,7 @@ pub struct TestApp {
 }
 
 impl Drop for TestApp {
-    /// Stops the server with the test, so it holds no database connection
+    /// Stops the server with the test, so it keeps no database connection
     /// when `#[sqlx::test]` drops the test's database.
     fn drop(&mut self) {
         self.server.abort();
@@ -219,7 +219,7 @@ pub const TO_APP_REGISTRATION: &[(&str, &str)] = &[("hosting", "external"), ("ve
 
 pub const TO_EXCEPTION: &[(&str, &str)] = &[("hosting", "internal"), ("from_address", "no")];
 
-/// A valid app-registration form, field by field.
+/// Returns a valid app-registration form, field by field.
 pub fn valid_app_registration() -> Vec<(&'static str, &'static str)> {
     vec![
         ("application_name", "Acme Room Booking"),
@@ -238,7 +238,7 @@ pub fn valid_app_registration() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-/// A valid exception form, field by field, without the pre-filled requirements.
+/// Returns a valid exception form, field by field.
 pub fn valid_exception() -> Vec<(&'static str, &'static str)> {
     vec![
         ("application_name", "Lab Spectrometer"),
