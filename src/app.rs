@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use sqlx::PgPool;
@@ -18,7 +19,7 @@ use crate::intake::app_registration::AppRegistrationForm;
 use crate::intake::exception::ExceptionForm;
 use crate::intake::request_flow;
 use crate::policy::Policy;
-use crate::{accounts, intake, review, web};
+use crate::{accounts, documents, intake, review, web};
 
 /// State shared by every handler, cheap to clone. It contains no per-user
 /// state, so several instances can serve one database.
@@ -59,6 +60,9 @@ pub fn router(state: AppState) -> Router {
         .with_secure(state.settings.cookies_secure())
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE_LIMIT));
 
+    // Upload forms may carry files; every other body keeps axum's 2 MB default.
+    let upload_limit = DefaultBodyLimit::max(state.settings.uploads.max_body_bytes());
+
     let routes = Router::new()
         // Anyone, signed in or not.
         .route("/", get(intake::start::start_page))
@@ -70,16 +74,23 @@ pub fn router(state: AppState) -> Router {
         .route("/sign-in", get(accounts::sign_in::sign_in_page).post(accounts::sign_in::sign_in))
         .route("/sign-out", post(accounts::sign_in::sign_out))
         .route("/health", get(web::health))
+        .route("/permissions", get(intake::permissions::search_page))
+        .route("/permissions/search.json", get(intake::permissions::search_json))
+        .route("/permissions/notes.json", get(intake::permissions::notes_json))
         // Any signed-in user; requesters see only their own requests.
         .route(
             "/requests/new/app-registration",
-            get(request_flow::form_page::<AppRegistrationForm>).post(request_flow::save_form::<AppRegistrationForm>),
+            get(request_flow::form_page::<AppRegistrationForm>)
+                .post(request_flow::save_form::<AppRegistrationForm>)
+                .layer(upload_limit),
         )
         .route("/requests/new/app-registration/check", get(request_flow::check_page::<AppRegistrationForm>))
         .route("/requests/new/app-registration/submit", post(request_flow::submit::<AppRegistrationForm>))
         .route(
             "/requests/new/exception",
-            get(request_flow::form_page::<ExceptionForm>).post(request_flow::save_form::<ExceptionForm>),
+            get(request_flow::form_page::<ExceptionForm>)
+                .post(request_flow::save_form::<ExceptionForm>)
+                .layer(upload_limit),
         )
         .route("/requests/new/exception/check", get(request_flow::check_page::<ExceptionForm>))
         .route("/requests/new/exception/submit", post(request_flow::submit::<ExceptionForm>))
@@ -88,6 +99,10 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{reference}/answer", post(intake::answer::answer))
         .route("/requests/{reference}/withdraw", post(intake::answer::withdraw))
         .route("/requests/{reference}/submitted", get(intake::my_requests::confirmation))
+        // The request's requester only.
+        .route("/requests/{reference}/documents", post(documents::web::add).layer(upload_limit))
+        // The request's requester and reviewers; anyone else gets 404.
+        .route("/requests/{reference}/documents/{document}", get(documents::web::download))
         // Reviewers and admins.
         .route("/review", get(review::queue::queue_page))
         .route("/review/export.csv", get(review::queue::export_csv))

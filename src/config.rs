@@ -40,7 +40,28 @@ pub struct Settings {
     pub time_zone: Tz,
     /// Business days a request may wait on IST before the queue flags it.
     pub review_target_business_days: u32,
+    pub uploads: UploadLimits,
 }
+
+/// Limits on the vendor documents uploaded with one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadLimits {
+    pub max_file_bytes: u64,
+    pub max_files: usize,
+    pub max_total_bytes: u64,
+}
+
+impl UploadLimits {
+    /// The largest request body an upload form accepts: room for a full set
+    /// of files, for one over-size file to be read and refused with a clear
+    /// message, and for the form's text fields.
+    pub fn max_body_bytes(&self) -> usize {
+        let bytes = self.max_total_bytes.max(self.max_file_bytes) + self.max_file_bytes + 1024 * 1024;
+        usize::try_from(bytes).unwrap_or(usize::MAX)
+    }
+}
+
+const MEBIBYTE: u64 = 1024 * 1024;
 
 impl Settings {
     pub fn cookies_secure(&self) -> bool {
@@ -123,6 +144,18 @@ pub struct ServeArgs {
     /// Business days a request may wait on IST before the queue flags it.
     #[arg(long, env = "REVIEW_TARGET_BUSINESS_DAYS", default_value_t = 3, value_name = "REVIEW_TARGET_BUSINESS_DAYS")]
     pub review_target_business_days: u32,
+
+    /// Largest vendor document accepted, in MiB.
+    #[arg(long, env = "MAX_UPLOAD_FILE_MIB", default_value_t = 20, value_name = "MAX_UPLOAD_FILE_MIB")]
+    pub max_upload_file_mib: u64,
+
+    /// Most vendor documents one request may carry.
+    #[arg(long, env = "MAX_DOCUMENTS_PER_REQUEST", default_value_t = 10, value_name = "MAX_DOCUMENTS_PER_REQUEST")]
+    pub max_documents_per_request: usize,
+
+    /// Largest total size of one request's vendor documents, in MiB.
+    #[arg(long, env = "MAX_UPLOAD_TOTAL_MIB", default_value_t = 50, value_name = "MAX_UPLOAD_TOTAL_MIB")]
+    pub max_upload_total_mib: u64,
 }
 
 impl ServeArgs {
@@ -170,6 +203,19 @@ impl ServeArgs {
         if settings.review_target_business_days == 0 {
             return Err("REVIEW_TARGET_BUSINESS_DAYS is 0: use a whole number of business days, such as 3".to_owned());
         }
+        for (name, value) in
+            [("MAX_UPLOAD_FILE_MIB", self.max_upload_file_mib), ("MAX_UPLOAD_TOTAL_MIB", self.max_upload_total_mib)]
+        {
+            if !(1..=1024).contains(&value) {
+                return Err(format!("{name} is {value}: use a whole number of MiB from 1 to 1024, such as 20"));
+            }
+        }
+        if !(1..=100).contains(&self.max_documents_per_request) {
+            return Err(format!(
+                "MAX_DOCUMENTS_PER_REQUEST is {}: use a whole number from 1 to 100, such as 10",
+                self.max_documents_per_request
+            ));
+        }
         Ok(settings)
     }
 
@@ -204,6 +250,11 @@ impl ServeArgs {
                 .collect(),
             time_zone: self.time_zone,
             review_target_business_days: self.review_target_business_days,
+            uploads: UploadLimits {
+                max_file_bytes: self.max_upload_file_mib * MEBIBYTE,
+                max_files: self.max_documents_per_request,
+                max_total_bytes: self.max_upload_total_mib * MEBIBYTE,
+            },
         }
     }
 

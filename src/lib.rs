@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod app;
 pub mod config;
 pub mod db;
+pub mod documents;
 pub mod graph;
 pub mod intake;
 pub mod policy;

@@ -10,7 +10,20 @@ use serde::Deserialize;
 
 use crate::requests::PermissionType;
 
+pub mod risk;
+
 const CATALOGUE_CSV: &str = include_str!("../../data/graph-permissions.csv");
+
+/// Office 365 Exchange Online permissions that mail applications ask for
+/// and that are not Graph permissions. Checked against Microsoft's pages
+/// "Authenticate an IMAP, POP or SMTP connection using OAuth"
+/// (learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth),
+/// "Authenticate an EWS application by using OAuth"
+/// (learn.microsoft.com/exchange/client-developer/exchange-web-services/how-to-authenticate-an-ews-application-by-using-oauth)
+/// and "App-only authentication for unattended scripts in Exchange Online PowerShell"
+/// (learn.microsoft.com/powershell/exchange/app-only-auth-powershell-v2).
+/// Microsoft publishes no ids for them here, so the id column is empty.
+const EXCHANGE_ONLINE_CSV: &str = include_str!("../../data/exchange-online-permissions.csv");
 
 /// Maximum number of suggestions for a name that is not in the catalogue.
 pub const MAX_SUGGESTIONS: usize = 3;
@@ -106,6 +119,38 @@ impl Catalogue {
         static SHIPPED: LazyLock<Catalogue> =
             LazyLock::new(|| Catalogue::parse(CATALOGUE_CSV).expect("the shipped catalogue is valid"));
         &SHIPPED
+    }
+
+    /// Returns the built-in list of Office 365 Exchange Online permissions.
+    pub fn exchange_online() -> &'static Catalogue {
+        static EXCHANGE: LazyLock<Catalogue> =
+            LazyLock::new(|| Catalogue::parse(EXCHANGE_ONLINE_CSV).expect("the Exchange Online list is valid"));
+        &EXCHANGE
+    }
+
+    /// Permissions whose name or description contains every word of
+    /// `query`, ignoring case; names that start with the query come first.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<&Permission> {
+        let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+        if words.is_empty() {
+            return Vec::new();
+        }
+        let first = words[0].as_str();
+        let mut found: Vec<&Permission> = self
+            .permissions
+            .iter()
+            .filter(|permission| {
+                let text = format!("{} {} {}", permission.name, permission.display_name, permission.description)
+                    .to_lowercase();
+                words.iter().all(|word| text.contains(word.as_str()))
+            })
+            .collect();
+        found.sort_by_key(|permission| {
+            let name = permission.name.to_lowercase();
+            (!name.starts_with(first), !name.contains(first), name.len(), permission.name.clone())
+        });
+        found.truncate(limit);
+        found
     }
 
     pub fn len(&self) -> usize {

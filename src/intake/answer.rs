@@ -15,10 +15,10 @@ use super::exception::ExceptionForm;
 use super::forms::has_control_characters;
 use super::request_flow::RequestForm;
 use crate::config::Settings;
-use crate::requests::RequestKind;
 use crate::requests::actions::{self, ActionError, ActionInput, EditableField, FieldChange};
 use crate::requests::repo::{self, FullRequest};
 use crate::requests::status::{self, Action, Actor};
+use crate::requests::{AppRegistrationDetails, RequestKind, RequesterDetails};
 use crate::review::detail::RequestView;
 use crate::web::form::FieldErrors;
 use crate::web::page::Chrome;
@@ -45,6 +45,9 @@ struct DetailPage {
     errors: FieldErrors,
     banner: Option<String>,
     can_withdraw: bool,
+    /// Documents can be added while the request waits on IST or on the requester.
+    can_add_documents: bool,
+    document_hint: String,
 }
 
 fn stored_value(full: &FullRequest, field: EditableField) -> Option<String> {
@@ -107,10 +110,22 @@ pub fn render_own(
         .collect();
     let can_withdraw =
         status::transition(full.request.kind, full.request.status, Action::Withdraw, Actor::Requester).is_ok();
+    let can_add_documents = crate::documents::web::accepts_documents(full.request.status);
+    let document_hint = super::documents::hint(&signed.page.state.settings.uploads);
     let view = RequestView::new(full, signed.page.state.settings.time_zone);
     render_with_status(
         status_code,
-        &DetailPage { chrome: signed.page.chrome(), view, answer_fields, message, errors, banner, can_withdraw },
+        &DetailPage {
+            chrome: signed.page.chrome(),
+            view,
+            answer_fields,
+            message,
+            errors,
+            banner,
+            can_withdraw,
+            can_add_documents,
+            document_hint,
+        },
     )
 }
 
@@ -136,14 +151,14 @@ fn check_changes(
             for field in &fields {
                 set_app_registration_field(&mut form, *field, value_of(*field));
             }
-            RequestForm::validate(form, settings).err().map(|(_, errors)| errors)
+            RequestForm::validate(form, settings, &full.documents).err().map(|(_, errors)| errors)
         }
         RequestKind::ExceptionReview => {
             let mut form = exception_form(full);
             for field in &fields {
                 set_exception_field(&mut form, *field, value_of(*field));
             }
-            RequestForm::validate(form, settings).err().map(|(_, errors)| errors)
+            RequestForm::validate(form, settings, &full.documents).err().map(|(_, errors)| errors)
         }
     };
     let mut relevant = FieldErrors::default();
@@ -170,19 +185,20 @@ fn check_changes(
 
 fn app_registration_form(full: &FullRequest) -> AppRegistrationForm {
     let request = &full.request;
-    AppRegistrationForm {
+    AppRegistrationForm::from_details(&AppRegistrationDetails {
         application_name: request.application_name.clone(),
         vendor: request.vendor.clone().unwrap_or_default(),
         business_purpose: request.business_purpose.clone().unwrap_or_default(),
         sending_address: request.sending_address.clone().unwrap_or_default(),
-        vendor_link: full.vendor_links.clone(),
-        scope_name: full.scopes.iter().map(|scope| scope.name.clone()).collect(),
-        scope_type: full.scopes.iter().map(|scope| scope.permission_type.as_str().to_owned()).collect(),
-        requester_name: request.requester_name.clone(),
-        requester_email: request.requester_email.clone(),
-        department: request.department.clone(),
-        action: String::new(),
-    }
+        vendor_links: full.vendor_links.clone(),
+        documents: Vec::new(),
+        scopes: full.scopes.clone(),
+        requester: RequesterDetails {
+            name: request.requester_name.clone(),
+            email: request.requester_email.clone(),
+            department: request.department.clone(),
+        },
+    })
 }
 
 fn set_app_registration_field(form: &mut AppRegistrationForm, field: EditableField, value: String) {
@@ -206,6 +222,7 @@ fn exception_form(full: &FullRequest) -> ExceptionForm {
         expected_volume: request.expected_volume.clone().unwrap_or_default(),
         sending_address: request.sending_address.clone().unwrap_or_default(),
         vendor_link: full.vendor_links.clone(),
+        document: Vec::new(),
         unmet_requirements: request.unmet_requirements.join("\n"),
         requester_name: request.requester_name.clone(),
         requester_email: request.requester_email.clone(),

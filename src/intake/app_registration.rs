@@ -6,17 +6,20 @@ use serde::Deserialize;
 use uuid::Uuid;
 use validator::Validate;
 
+use super::documents;
 use super::forms::{
     FieldName, LinkRow, MAX_LINKS, add_link_row, check_email, check_links, check_text, control_character_message,
-    drop_blank_rows_beyond, has_control_characters, link_rows, trim,
+    drop_blank_rows_beyond, has_control_characters, link_id, link_rows, trim,
 };
-use super::request_flow::RequestForm;
+use super::request_flow::{FormView, RequestForm};
 use super::state::{APP_REGISTRATION_DRAFT_KEY, AnswerRow};
 use crate::accounts::User;
 use crate::config::Settings;
+use crate::documents::store::DocumentSummary;
+use crate::graph::{Catalogue, Resolution, risk};
 use crate::policy::{OutcomeKind, Path, Policy};
 use crate::requests::validation::is_in_domains;
-use crate::requests::{AppRegistrationDetails, NewRequest, PermissionType, RequesterDetails, Scope};
+use crate::requests::{AppRegistrationDetails, NewRequest, PermissionApi, PermissionType, RequesterDetails, Scope};
 use crate::web::form::FieldErrors;
 use crate::web::page::Chrome;
 
@@ -41,9 +44,21 @@ pub struct AppRegistrationForm {
     #[serde(default)]
     pub vendor_link: Vec<String>,
     #[serde(default)]
+    pub scope_api: Vec<String>,
+    #[serde(default)]
+    pub scope_api_name: Vec<String>,
+    #[serde(default)]
     pub scope_name: Vec<String>,
     #[serde(default)]
     pub scope_type: Vec<String>,
+    #[serde(default)]
+    pub scope_justification: Vec<String>,
+    /// Names the requester confirmed as typed although no catalogue lists them.
+    #[serde(default)]
+    pub scope_confirmed: Vec<String>,
+    /// Ids of the documents uploaded with the form.
+    #[serde(default)]
+    pub document: Vec<String>,
     #[serde(default)]
     #[validate(length(min = 1, max = 200))]
     pub requester_name: String,
@@ -76,13 +91,31 @@ pub const REQUESTER_EMAIL: FieldName =
 pub const DEPARTMENT: FieldName =
     FieldName { id: "department", noun: "your department", title: "Department", multiline: false };
 
+/// Longest API name for a permission of another API.
+pub const MAX_API_NAME_CHARS: usize = 100;
+/// Longest one-line justification.
+pub const MAX_JUSTIFICATION_CHARS: usize = 500;
+
 /// One permission row as rendered.
 pub struct ScopeRow {
     pub number: usize,
+    pub api_id: String,
+    pub api_name_id: String,
     pub name_id: String,
     pub type_id: String,
+    pub justification_id: String,
+    pub confirm_id: String,
+    pub api: String,
+    pub api_name: String,
     pub name: String,
     pub permission_type: String,
+    pub justification: String,
+    /// The name was confirmed as typed.
+    pub confirmed: bool,
+    /// The name is unknown, so the row offers to keep it as typed.
+    pub offer_confirm: bool,
+    /// Notes for the requester on a high-risk permission.
+    pub notes: Vec<&'static str>,
 }
 
 fn scope_name_id(index: usize) -> String {
@@ -93,75 +126,282 @@ fn scope_type_id(index: usize) -> String {
     format!("scope_type_{index}")
 }
 
+fn scope_api_name_id(index: usize) -> String {
+    format!("scope_api_name_{index}")
+}
+
+fn scope_justification_id(index: usize) -> String {
+    format!("scope_justification_{index}")
+}
+
+/// The message for a name that no catalogue lists, with its suggestions.
+fn unknown_name_message(number: usize, typed: &str, api: PermissionApi, suggestions: &[&str]) -> String {
+    let list = match api {
+        PermissionApi::ExchangeOnline => "the built-in list of Exchange Online permissions",
+        _ => "Microsoft Graph's published permissions",
+    };
+    let advice = match suggestions {
+        [] => "Check the spelling".to_owned(),
+        [only] => format!("Did you mean {only}? Correct it"),
+        [first @ .., last] => format!("Did you mean {} or {last}? Correct it", first.join(", ")),
+    };
+    format!(
+        "Permission {number}, {typed}, is not in {list}. {advice}, or tick \"Keep this name as typed\" if the vendor's documentation spells it this way"
+    )
+}
+
 impl AppRegistrationForm {
     fn scope_rows(&self) -> Vec<ScopeRow> {
-        let count = self.scope_name.len().max(self.scope_type.len()).max(1);
+        let count = [
+            self.scope_api.len(),
+            self.scope_api_name.len(),
+            self.scope_name.len(),
+            self.scope_type.len(),
+            self.scope_justification.len(),
+            1,
+        ]
+        .into_iter()
+        .max()
+        .unwrap_or(1);
+        let value = |column: &[String], index: usize| column.get(index).cloned().unwrap_or_default();
         (0..count)
-            .map(|index| ScopeRow {
-                number: index + 1,
-                name_id: scope_name_id(index),
-                type_id: scope_type_id(index),
-                name: self.scope_name.get(index).cloned().unwrap_or_default(),
-                permission_type: self.scope_type.get(index).cloned().unwrap_or_default(),
+            .map(|index| {
+                let name = value(&self.scope_name, index);
+                let mut row = ScopeRow {
+                    number: index + 1,
+                    api_id: format!("scope_api_{index}"),
+                    api_name_id: scope_api_name_id(index),
+                    name_id: scope_name_id(index),
+                    type_id: scope_type_id(index),
+                    justification_id: scope_justification_id(index),
+                    confirm_id: format!("scope_confirmed_{index}"),
+                    api: value(&self.scope_api, index),
+                    api_name: value(&self.scope_api_name, index),
+                    confirmed: self.is_confirmed(&name),
+                    name,
+                    permission_type: value(&self.scope_type, index),
+                    justification: value(&self.scope_justification, index),
+                    offer_confirm: false,
+                    notes: Vec::new(),
+                };
+                if row.api.is_empty() {
+                    row.api = PermissionApi::MicrosoftGraph.as_str().to_owned();
+                }
+                row
             })
             .collect()
     }
 
-    /// Checks the rows that have a name or a type; fully blank rows are unused.
+    fn set_scope_rows(&mut self, rows: &[ScopeRow]) {
+        self.scope_api = rows.iter().map(|row| row.api.clone()).collect();
+        self.scope_api_name = rows.iter().map(|row| row.api_name.clone()).collect();
+        self.scope_name = rows.iter().map(|row| row.name.clone()).collect();
+        self.scope_type = rows.iter().map(|row| row.permission_type.clone()).collect();
+        self.scope_justification = rows.iter().map(|row| row.justification.clone()).collect();
+    }
+
+    fn is_confirmed(&self, name: &str) -> bool {
+        let name = name.trim();
+        !name.is_empty() && self.scope_confirmed.iter().any(|confirmed| confirmed.trim() == name)
+    }
+
+    /// Rows as rendered, with the confirm box offered on unknown names and
+    /// the notes for high-risk permissions.
+    fn rendered_scope_rows(&self, errors: &FieldErrors) -> Vec<ScopeRow> {
+        let mut rows = self.scope_rows();
+        for row in &mut rows {
+            let api = PermissionApi::parse(&row.api).unwrap_or_default();
+            let name = row.name.trim();
+            let Some(permission_type) = PermissionType::parse(row.permission_type.trim()) else {
+                row.offer_confirm = row.confirmed;
+                continue;
+            };
+            if name.is_empty() {
+                continue;
+            }
+            let (canonical, unknown) = match api {
+                PermissionApi::Other => (name.to_owned(), false),
+                _ => match catalogue_for(api).resolve(name, permission_type) {
+                    Resolution::Found(permission) => (permission.name.clone(), false),
+                    Resolution::WrongType { .. } => (name.to_owned(), false),
+                    Resolution::Unknown { .. } => (name.to_owned(), true),
+                },
+            };
+            row.offer_confirm = row.confirmed || (unknown && errors.get(&row.name_id).is_some());
+            let scope =
+                Scope { api, api_name: None, name: canonical, permission_type, unlisted: unknown, justification: None };
+            row.notes = risk::requester_notes(&scope);
+        }
+        rows
+    }
+
+    /// Checks the rows that have a name, a type or a justification; fully
+    /// blank rows are unused.
     fn check_scopes(&self, errors: &mut FieldErrors) -> Vec<Scope> {
-        let mut scopes = Vec::new();
+        let mut scopes: Vec<(usize, Scope)> = Vec::new();
         for (index, row) in self.scope_rows().into_iter().enumerate() {
             let name = row.name.trim();
             let kind = row.permission_type.trim();
-            if name.is_empty() && kind.is_empty() {
+            let justification = row.justification.trim();
+            let api_name = row.api_name.trim();
+            if name.is_empty() && kind.is_empty() && justification.is_empty() {
                 continue;
             }
+            let number = row.number;
             if scopes.len() == MAX_SCOPES {
                 errors.add(
                     scope_name_id(index),
-                    format!(
-                        "Enter at most {MAX_SCOPES} permissions. Remove permission {} or one before it",
-                        row.number
-                    ),
+                    format!("Enter at most {MAX_SCOPES} permissions. Remove permission {number} or one before it"),
                 );
                 break;
             }
+            let api = PermissionApi::parse(row.api.trim()).unwrap_or_default();
+            let name_id = scope_name_id(index);
+            let mut name_ok = false;
             if name.is_empty() {
-                errors.add(
-                    scope_name_id(index),
-                    format!("Enter the name of permission {}, such as Mail.Send", row.number),
-                );
+                errors.add(&name_id, format!("Enter the name of permission {number}, such as Mail.Send"));
             } else if name.chars().count() > MAX_SCOPE_NAME_CHARS {
-                errors.add(
-                    scope_name_id(index),
-                    format!("Permission {} must be {MAX_SCOPE_NAME_CHARS} characters or fewer", row.number),
-                );
+                errors.add(&name_id, format!("Permission {number} must be {MAX_SCOPE_NAME_CHARS} characters or fewer"));
             } else if has_control_characters(name) {
-                errors.add(scope_name_id(index), control_character_message(&format!("Permission {}", row.number)));
-            } else if name.chars().any(char::is_whitespace) {
-                errors.add(
-                    scope_name_id(index),
-                    format!(
-                        "Enter permission {} without spaces, as the vendor writes it, such as Mail.Send",
-                        row.number
-                    ),
-                );
+                errors.add(&name_id, control_character_message(&format!("Permission {number}")));
+            } else {
+                name_ok = true;
             }
             let permission_type = PermissionType::parse(kind);
             if permission_type.is_none() {
                 errors.add(
                     scope_type_id(index),
-                    format!("Choose whether permission {} is delegated or application", row.number),
+                    format!("Choose whether permission {number} is delegated or application"),
                 );
             }
-            if let (false, Some(permission_type)) = (name.is_empty(), permission_type) {
-                scopes.push(Scope { name: name.to_owned(), permission_type });
+            let mut scope_api_name = None;
+            if api == PermissionApi::Other {
+                if api_name.is_empty() {
+                    errors.add(
+                        scope_api_name_id(index),
+                        format!("Enter the name of the API that permission {number} belongs to, such as SharePoint"),
+                    );
+                } else if api_name.chars().count() > MAX_API_NAME_CHARS {
+                    errors.add(
+                        scope_api_name_id(index),
+                        format!("The API name of permission {number} must be {MAX_API_NAME_CHARS} characters or fewer"),
+                    );
+                } else if has_control_characters(api_name) || api_name.contains(['\n', '\r', '\t']) {
+                    errors.add(
+                        scope_api_name_id(index),
+                        control_character_message(&format!("The API name of permission {number}")),
+                    );
+                } else {
+                    scope_api_name = Some(api_name.to_owned());
+                }
             }
+            let justification_id = scope_justification_id(index);
+            if justification.chars().count() > MAX_JUSTIFICATION_CHARS {
+                errors.add(
+                    &justification_id,
+                    format!("The reason for permission {number} must be {MAX_JUSTIFICATION_CHARS} characters or fewer"),
+                );
+            } else if has_control_characters(justification) || justification.contains(['\n', '\r', '\t']) {
+                errors.add(
+                    &justification_id,
+                    format!(
+                        "Give the reason for permission {number} on one line, without control characters or line breaks"
+                    ),
+                );
+            } else if justification.is_empty() && permission_type == Some(PermissionType::Application) {
+                errors.add(
+                    &justification_id,
+                    format!(
+                        "Explain in one line why the application needs permission {number}{} with no one signed in",
+                        if name.is_empty() { String::new() } else { format!(", {name},") }
+                    ),
+                );
+            }
+
+            let (Some(permission_type), true) = (permission_type, name_ok) else {
+                continue;
+            };
+            let mut canonical = name.to_owned();
+            let mut unlisted = api == PermissionApi::Other;
+            if api != PermissionApi::Other {
+                match catalogue_for(api).resolve(name, permission_type) {
+                    Resolution::Found(permission) => canonical = permission.name.clone(),
+                    Resolution::WrongType { name: listed, available } => {
+                        errors.add(
+                            scope_type_id(index),
+                            format!(
+                                "{listed} exists in {} only as {} {} permission. Choose {}, or check the vendor's documentation",
+                                api.label(),
+                                article(available),
+                                available.as_str(),
+                                available.label().to_lowercase()
+                            ),
+                        );
+                        continue;
+                    }
+                    Resolution::Unknown { suggestions } => {
+                        if name.chars().any(char::is_whitespace) {
+                            // No permission name has a space, so it cannot be kept as typed.
+                            let advice = match suggestions.as_slice() {
+                                [] => String::new(),
+                                [only, ..] => format!(" Did you mean {only}?"),
+                            };
+                            errors.add(
+                                &name_id,
+                                format!("Enter permission {number} without spaces, as the vendor writes it, such as Mail.Send.{advice}"),
+                            );
+                            continue;
+                        } else if self.is_confirmed(name) {
+                            unlisted = true;
+                        } else {
+                            errors.add(&name_id, unknown_name_message(number, name, api, &suggestions));
+                            continue;
+                        }
+                    }
+                }
+            }
+            let scope = Scope {
+                api,
+                api_name: scope_api_name,
+                name: canonical,
+                permission_type,
+                unlisted,
+                justification: (!justification.is_empty()).then(|| justification.to_owned()),
+            };
+            let same = |other: &Scope| {
+                other.api == scope.api
+                    && other.api_name == scope.api_name
+                    && other.name.eq_ignore_ascii_case(&scope.name)
+                    && other.permission_type == scope.permission_type
+            };
+            if let Some((earlier, _)) = scopes.iter().find(|(_, other)| same(other)) {
+                errors.add(
+                    &name_id,
+                    format!("Permission {number} repeats permission {}. Remove one of them", earlier + 1),
+                );
+                continue;
+            }
+            scopes.push((index, scope));
         }
         if scopes.is_empty() && errors.list.iter().all(|error| !error.field.starts_with("scope_")) {
             errors.add(scope_name_id(0), "Enter at least one permission or scope that the application needs");
         }
-        scopes
+        scopes.into_iter().map(|(_, scope)| scope).collect()
+    }
+}
+
+fn article(permission_type: PermissionType) -> &'static str {
+    match permission_type {
+        PermissionType::Application => "an",
+        PermissionType::Delegated => "a",
+    }
+}
+
+/// The catalogue a permission's name is checked against.
+fn catalogue_for(api: PermissionApi) -> &'static Catalogue {
+    match api {
+        PermissionApi::ExchangeOnline => Catalogue::exchange_online(),
+        _ => Catalogue::shipped(),
     }
 }
 
@@ -172,6 +412,10 @@ struct FormPage<'a> {
     form: &'a AppRegistrationForm,
     links: Vec<LinkRow>,
     scopes: Vec<ScopeRow>,
+    /// (value, label) of each API a permission can belong to.
+    apis: Vec<(&'static str, &'static str)>,
+    documents: &'a [DocumentSummary],
+    document_hint: String,
     errors: FieldErrors,
     notice: Option<&'a str>,
     /// Hint for the sending address, with an example in an allowed domain.
@@ -185,6 +429,9 @@ struct CheckPage<'a> {
     details: &'a AppRegistrationDetails,
     submission_key: Uuid,
     answers: Vec<AnswerRow>,
+    documents: &'a [DocumentSummary],
+    /// Each permission with the notes a high-risk one carries.
+    notes: Vec<(&'a Scope, Vec<&'static str>)>,
 }
 
 impl RequestForm for AppRegistrationForm {
@@ -211,8 +458,22 @@ impl RequestForm for AppRegistrationForm {
             business_purpose: details.business_purpose.clone(),
             sending_address: details.sending_address.clone(),
             vendor_link: details.vendor_links.clone(),
+            scope_api: details.scopes.iter().map(|scope| scope.api.as_str().to_owned()).collect(),
+            scope_api_name: details.scopes.iter().map(|scope| scope.api_name.clone().unwrap_or_default()).collect(),
             scope_name: details.scopes.iter().map(|scope| scope.name.clone()).collect(),
             scope_type: details.scopes.iter().map(|scope| scope.permission_type.as_str().to_owned()).collect(),
+            scope_justification: details
+                .scopes
+                .iter()
+                .map(|scope| scope.justification.clone().unwrap_or_default())
+                .collect(),
+            scope_confirmed: details
+                .scopes
+                .iter()
+                .filter(|scope| scope.unlisted && scope.api != PermissionApi::Other)
+                .map(|scope| scope.name.clone())
+                .collect(),
+            document: details.documents.iter().map(i64::to_string).collect(),
             requester_name: details.requester.name.clone(),
             requester_email: details.requester.email.clone(),
             department: details.requester.department.clone(),
@@ -225,15 +486,21 @@ impl RequestForm for AppRegistrationForm {
             "add_link" => Some(add_link_row(&mut self.vendor_link)),
             "add_scope" => {
                 let mut errors = FieldErrors::default();
-                // Keep the two columns the same length before adding a row.
+                // Keep the columns the same length before adding a row.
                 let rows = self.scope_rows();
-                self.scope_name = rows.iter().map(|row| row.name.clone()).collect();
-                self.scope_type = rows.iter().map(|row| row.permission_type.clone()).collect();
+                self.set_scope_rows(&rows);
                 if rows.len() >= MAX_SCOPES {
                     errors.add(scope_name_id(rows.len() - 1), format!("You can list at most {MAX_SCOPES} permissions"));
                 } else {
-                    self.scope_name.push(String::new());
-                    self.scope_type.push(String::new());
+                    for column in [
+                        &mut self.scope_api,
+                        &mut self.scope_api_name,
+                        &mut self.scope_name,
+                        &mut self.scope_type,
+                        &mut self.scope_justification,
+                    ] {
+                        column.push(String::new());
+                    }
                 }
                 Some(errors)
             }
@@ -243,14 +510,20 @@ impl RequestForm for AppRegistrationForm {
 
     fn compact_rows(&mut self) {
         drop_blank_rows_beyond(&mut self.vendor_link, MAX_LINKS);
+        // Ids beyond any sensible count are not looked up.
+        self.document.truncate(200);
+        self.scope_confirmed.truncate(MAX_SCOPES);
         let rows = self.scope_rows();
         if rows.len() > MAX_SCOPES {
             let kept: Vec<ScopeRow> = rows
                 .into_iter()
-                .filter(|row| !row.name.trim().is_empty() || !row.permission_type.trim().is_empty())
+                .filter(|row| {
+                    !row.name.trim().is_empty()
+                        || !row.permission_type.trim().is_empty()
+                        || !row.justification.trim().is_empty()
+                })
                 .collect();
-            self.scope_name = kept.iter().map(|row| row.name.clone()).collect();
-            self.scope_type = kept.iter().map(|row| row.permission_type.clone()).collect();
+            self.set_scope_rows(&kept);
         }
     }
 
@@ -258,7 +531,23 @@ impl RequestForm for AppRegistrationForm {
         &self.action
     }
 
-    fn validate(mut self, settings: &Settings) -> Result<AppRegistrationDetails, (Self, FieldErrors)> {
+    fn document_ids(&self) -> &[String] {
+        &self.document
+    }
+
+    fn set_document_ids(&mut self, ids: Vec<String>) {
+        self.document = ids;
+    }
+
+    fn details_documents(details: &AppRegistrationDetails) -> &[i64] {
+        &details.documents
+    }
+
+    fn validate(
+        mut self,
+        settings: &Settings,
+        documents: &[DocumentSummary],
+    ) -> Result<AppRegistrationDetails, (Self, FieldErrors)> {
         for value in [
             &mut self.application_name,
             &mut self.vendor,
@@ -290,7 +579,13 @@ impl RequestForm for AppRegistrationForm {
                 );
             }
         }
-        let vendor_links = check_links(&mut errors, &self.vendor_link, true);
+        let vendor_links = check_links(&mut errors, &self.vendor_link, false);
+        if vendor_links.is_empty() && documents.is_empty() && errors.get(&link_id(0)).is_none() {
+            errors.add(
+                link_id(0),
+                "Give at least one link to the vendor's documentation, or upload a document from the vendor",
+            );
+        }
         let scopes = self.check_scopes(&mut errors);
         check_text(&mut errors, &report, &REQUESTER_NAME, &self.requester_name);
         if !check_text(&mut errors, &report, &REQUESTER_EMAIL, &self.requester_email) {
@@ -307,6 +602,7 @@ impl RequestForm for AppRegistrationForm {
             business_purpose: self.business_purpose,
             sending_address: self.sending_address,
             vendor_links,
+            documents: documents.iter().map(|document| document.id).collect(),
             scopes,
             requester: RequesterDetails {
                 name: self.requester_name,
@@ -320,23 +616,20 @@ impl RequestForm for AppRegistrationForm {
         NewRequest::AppRegistration(details)
     }
 
-    fn render_form(
-        &self,
-        chrome: Chrome,
-        settings: &Settings,
-        errors: FieldErrors,
-        notice: Option<&str>,
-    ) -> Result<String, askama::Error> {
+    fn render_form(&self, view: FormView<'_>) -> Result<String, askama::Error> {
         FormPage {
-            chrome,
+            chrome: view.chrome,
             form: self,
             links: link_rows(&self.vendor_link),
-            scopes: self.scope_rows(),
-            errors,
-            notice,
+            scopes: self.rendered_scope_rows(&view.errors),
+            apis: PermissionApi::ALL.iter().map(|api| (api.as_str(), api.label())).collect(),
+            document_hint: documents::hint(&view.settings.uploads),
+            documents: view.documents,
+            errors: view.errors,
+            notice: view.notice,
             sender_hint: format!(
                 "The From address, a university mailbox such as bookings@{}.",
-                settings.allowed_sender_domains.first().map_or("uwaterloo.ca", String::as_str)
+                view.settings.allowed_sender_domains.first().map_or("uwaterloo.ca", String::as_str)
             ),
         }
         .render()
@@ -347,7 +640,9 @@ impl RequestForm for AppRegistrationForm {
         details: &AppRegistrationDetails,
         submission_key: Uuid,
         answers: Vec<AnswerRow>,
+        documents: &[DocumentSummary],
     ) -> Result<String, askama::Error> {
-        CheckPage { chrome, details, submission_key, answers }.render()
+        let notes = details.scopes.iter().map(|scope| (scope, risk::requester_notes(scope))).collect();
+        CheckPage { chrome, details, submission_key, answers, documents, notes }.render()
     }
 }

@@ -8,14 +8,16 @@ use uuid::Uuid;
 use validator::Validate;
 
 use super::app_registration::{DEPARTMENT, REQUESTER_EMAIL, REQUESTER_NAME};
+use super::documents;
 use super::forms::{
     FieldName, LinkRow, MAX_LINKS, add_link_row, check_email, check_links, check_text, drop_blank_rows_beyond,
     link_rows, trim,
 };
-use super::request_flow::RequestForm;
+use super::request_flow::{FormView, RequestForm};
 use super::state::{AnswerRow, EXCEPTION_DRAFT_KEY};
 use crate::accounts::User;
 use crate::config::Settings;
+use crate::documents::store::DocumentSummary;
 use crate::policy::{OutcomeKind, Path, Policy, PrefillField};
 use crate::requests::{ExceptionDetails, NewRequest, RequesterDetails};
 use crate::web::form::FieldErrors;
@@ -50,6 +52,9 @@ pub struct ExceptionForm {
     pub sending_address: String,
     #[serde(default)]
     pub vendor_link: Vec<String>,
+    /// Ids of the documents uploaded with the form.
+    #[serde(default)]
+    pub document: Vec<String>,
     /// One requirement per line, pre-filled from the tree.
     #[serde(default)]
     #[validate(length(min = 1, max = 8000))]
@@ -118,6 +123,8 @@ struct FormPage<'a> {
     chrome: Chrome,
     form: &'a ExceptionForm,
     links: Vec<LinkRow>,
+    documents: &'a [DocumentSummary],
+    document_hint: String,
     errors: FieldErrors,
     notice: Option<&'a str>,
 }
@@ -129,6 +136,7 @@ struct CheckPage<'a> {
     details: &'a ExceptionDetails,
     submission_key: Uuid,
     answers: Vec<AnswerRow>,
+    documents: &'a [DocumentSummary],
 }
 
 impl RequestForm for ExceptionForm {
@@ -172,6 +180,7 @@ impl RequestForm for ExceptionForm {
             expected_volume: details.expected_volume.clone(),
             sending_address: details.sending_address.clone().unwrap_or_default(),
             vendor_link: details.vendor_links.clone(),
+            document: details.documents.iter().map(i64::to_string).collect(),
             unmet_requirements: details.unmet_requirements.join("\n"),
             requester_name: details.requester.name.clone(),
             requester_email: details.requester.email.clone(),
@@ -186,13 +195,31 @@ impl RequestForm for ExceptionForm {
 
     fn compact_rows(&mut self) {
         drop_blank_rows_beyond(&mut self.vendor_link, MAX_LINKS);
+        // Ids beyond any sensible count are not looked up.
+        self.document.truncate(200);
     }
 
     fn action(&self) -> &str {
         &self.action
     }
 
-    fn validate(mut self, _settings: &Settings) -> Result<ExceptionDetails, (Self, FieldErrors)> {
+    fn document_ids(&self) -> &[String] {
+        &self.document
+    }
+
+    fn set_document_ids(&mut self, ids: Vec<String>) {
+        self.document = ids;
+    }
+
+    fn details_documents(details: &ExceptionDetails) -> &[i64] {
+        &details.documents
+    }
+
+    fn validate(
+        mut self,
+        _settings: &Settings,
+        documents: &[DocumentSummary],
+    ) -> Result<ExceptionDetails, (Self, FieldErrors)> {
         for value in [
             &mut self.application_name,
             &mut self.application_details,
@@ -245,6 +272,7 @@ impl RequestForm for ExceptionForm {
             expected_volume: self.expected_volume,
             sending_address: Some(self.sending_address).filter(|address| !address.is_empty()),
             vendor_links,
+            documents: documents.iter().map(|document| document.id).collect(),
             unmet_requirements: unmet,
             requester: RequesterDetails {
                 name: self.requester_name,
@@ -258,14 +286,17 @@ impl RequestForm for ExceptionForm {
         NewRequest::Exception(details)
     }
 
-    fn render_form(
-        &self,
-        chrome: Chrome,
-        _settings: &Settings,
-        errors: FieldErrors,
-        notice: Option<&str>,
-    ) -> Result<String, askama::Error> {
-        FormPage { chrome, form: self, links: link_rows(&self.vendor_link), errors, notice }.render()
+    fn render_form(&self, view: FormView<'_>) -> Result<String, askama::Error> {
+        FormPage {
+            chrome: view.chrome,
+            form: self,
+            links: link_rows(&self.vendor_link),
+            document_hint: documents::hint(&view.settings.uploads),
+            documents: view.documents,
+            errors: view.errors,
+            notice: view.notice,
+        }
+        .render()
     }
 
     fn render_check(
@@ -273,7 +304,8 @@ impl RequestForm for ExceptionForm {
         details: &ExceptionDetails,
         submission_key: Uuid,
         answers: Vec<AnswerRow>,
+        documents: &[DocumentSummary],
     ) -> Result<String, askama::Error> {
-        CheckPage { chrome, details, submission_key, answers }.render()
+        CheckPage { chrome, details, submission_key, answers, documents }.render()
     }
 }

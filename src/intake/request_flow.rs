@@ -3,24 +3,28 @@
 //! are generic over it.
 
 use axum::Form;
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{Datelike, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::documents;
 use super::state::{self, AnswerRow, Draft};
 use crate::accounts::User;
 use crate::config::Settings;
+use crate::documents::store::{self as document_store, DocumentSummary};
+use crate::documents::upload::{self, FileOutcome};
 use crate::policy::{OutcomeKind, Path, Policy};
 use crate::requests::NewRequest;
 use crate::requests::repo::{self, SubmitContext, SubmitError};
 use crate::web::form::FieldErrors;
 use crate::web::page::Chrome;
-use crate::web::{AppError, SignedIn};
+use crate::web::{AppError, SignedIn, csrf};
 
-pub trait RequestForm: Sized + DeserializeOwned + Send + 'static {
+pub trait RequestForm: Sized + Clone + DeserializeOwned + Send + 'static {
     type Details: Serialize + DeserializeOwned + Clone + Send + Sync;
 
     /// The session key of this form's draft.
@@ -45,21 +49,31 @@ pub trait RequestForm: Sized + DeserializeOwned + Send + 'static {
     /// crafted post cannot make the page render thousands of inputs.
     fn compact_rows(&mut self);
     fn action(&self) -> &str;
-    fn validate(self, settings: &Settings) -> Result<Self::Details, (Self, FieldErrors)>;
+    /// The ids of the pending documents the form lists.
+    fn document_ids(&self) -> &[String];
+    fn set_document_ids(&mut self, ids: Vec<String>);
+    /// The ids of the documents a validated form carries.
+    fn details_documents(details: &Self::Details) -> &[i64];
+    fn validate(self, settings: &Settings, documents: &[DocumentSummary])
+    -> Result<Self::Details, (Self, FieldErrors)>;
     fn into_request(details: Self::Details) -> NewRequest;
-    fn render_form(
-        &self,
-        chrome: Chrome,
-        settings: &Settings,
-        errors: FieldErrors,
-        notice: Option<&str>,
-    ) -> Result<String, askama::Error>;
+    fn render_form(&self, view: FormView<'_>) -> Result<String, askama::Error>;
     fn render_check(
         chrome: Chrome,
         details: &Self::Details,
         submission_key: Uuid,
         answers: Vec<AnswerRow>,
+        documents: &[DocumentSummary],
     ) -> Result<String, askama::Error>;
+}
+
+/// What a form page shows besides the form's own values.
+pub struct FormView<'a> {
+    pub chrome: Chrome,
+    pub settings: &'a Settings,
+    pub errors: FieldErrors,
+    pub notice: Option<&'a str>,
+    pub documents: &'a [DocumentSummary],
 }
 
 /// Redirects to the tree unless the visitor's answers reach `F`'s outcome.
@@ -88,36 +102,109 @@ pub async fn form_page<F: RequestForm>(signed: SignedIn) -> Result<Response, App
     let session = &signed.page.session;
     let answers = state::load_answers(session).await?;
     let path = answers.path(&signed.page.state.policy);
-    let mut notice = None;
+    let mut notices = Vec::new();
     let form = match state::load_draft::<F::Details>(session, F::DRAFT_KEY).await? {
         Some(draft) => {
             let mut form = F::from_details(&draft.details);
             if draft.answers != state::stored_answers(&path) {
                 form.refresh_from_path(&signed.page.state.policy, &path);
-                notice = Some(ANSWERS_CHANGED);
+                notices.push(ANSWERS_CHANGED.to_owned());
             }
             form
         }
         None => F::prefill(&signed.user, &signed.page.state.policy, &path),
     };
-    Ok(Html(form.render_form(signed.page.chrome(), &signed.page.state.settings, FieldErrors::default(), notice)?)
-        .into_response())
+    let mut conn = signed.page.state.db.acquire().await?;
+    let (documents, lost) = documents::load(&mut conn, signed.user.id, form.document_ids()).await?;
+    notices.extend(documents::lost_notice(lost));
+    let notice = (!notices.is_empty()).then(|| notices.join(" "));
+    let view = FormView {
+        chrome: signed.page.chrome(),
+        settings: &signed.page.state.settings,
+        errors: FieldErrors::default(),
+        notice: notice.as_deref(),
+        documents: &documents,
+    };
+    Ok(Html(form.render_form(view)?).into_response())
 }
 
-pub async fn save_form<F: RequestForm>(
-    signed: SignedIn,
-    axum_extra::extract::Form(mut form): axum_extra::extract::Form<F>,
-) -> Result<Response, AppError> {
+fn is_multipart(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("multipart/form-data"))
+}
+
+/// Reads the form from an urlencoded or a multipart body. A multipart body
+/// is checked for its CSRF token here, because the middleware leaves it.
+async fn read_form<F: RequestForm>(
+    signed: &SignedIn,
+    request: Request,
+) -> Result<Result<(F, Vec<FileOutcome>), Response>, AppError> {
+    if !is_multipart(&request) {
+        return Ok(match axum_extra::extract::Form::<F>::from_request(request, &()).await {
+            Ok(axum_extra::extract::Form(form)) => Ok((form, Vec::new())),
+            Err(rejection) => Err(rejection.into_response()),
+        });
+    }
+    let multipart = match Multipart::from_request(request, &()).await {
+        Ok(multipart) => multipart,
+        Err(rejection) => return Err(AppError::BadUpload(rejection.body_text())),
+    };
+    let read = upload::read(multipart, &signed.page.state.settings.uploads).await?;
+    csrf::check(&signed.page.session, read.field(csrf::FORM_FIELD)).await?;
+    let form = serde_html_form::from_str::<F>(&read.urlencoded())
+        .map_err(|err| AppError::BadUpload(format!("the form's fields could not be read: {err}")))?;
+    Ok(Ok((form, read.files)))
+}
+
+pub async fn save_form<F: RequestForm>(signed: SignedIn, request: Request) -> Result<Response, AppError> {
     if let Err(redirect) = require_outcome::<F>(&signed).await? {
         return Ok(redirect);
     }
+    let (mut form, files) = match read_form::<F>(&signed, request).await? {
+        Ok(read) => read,
+        Err(rejection) => return Ok(rejection),
+    };
+    let settings = &signed.page.state.settings;
     form.compact_rows();
     let action = form.action().to_owned();
-    if let Some(errors) = form.add_row(&action) {
-        let html = form.render_form(signed.page.chrome(), &signed.page.state.settings, errors, None)?;
-        return Ok(Html(html).into_response());
+
+    let mut conn = signed.page.state.db.acquire().await?;
+    let (listed, lost) = documents::load(&mut conn, signed.user.id, form.document_ids()).await?;
+    let mut upload_errors = FieldErrors::default();
+    let documents =
+        documents::apply(&mut conn, signed.user.id, listed, &action, files, &settings.uploads, &mut upload_errors)
+            .await?;
+    drop(conn);
+    form.set_document_ids(documents::id_values(&documents));
+    let notice = documents::lost_notice(lost);
+    let render = |form: &F, errors: FieldErrors| {
+        form.render_form(FormView {
+            chrome: signed.page.chrome(),
+            settings,
+            errors,
+            notice: notice.as_deref(),
+            documents: &documents,
+        })
+    };
+
+    let stays_on_form = action == documents::UPLOAD_ACTION || action.starts_with(documents::REMOVE_PREFIX);
+    if let Some(mut errors) = form.add_row(&action) {
+        errors.list.extend(upload_errors.list);
+        return Ok(Html(render(&form, errors)?).into_response());
     }
-    match form.validate(&signed.page.state.settings) {
+    if stays_on_form || lost > 0 {
+        let status = if upload_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        return Ok((status, Html(render(&form, upload_errors)?)).into_response());
+    }
+    match form.clone().validate(settings, &documents) {
+        // Every other field is fine, but a file was refused: say why before
+        // going on, so no file is silently left behind.
+        Ok(_) if !upload_errors.is_empty() => {
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&form, upload_errors)?)).into_response())
+        }
         Ok(details) => {
             let tree = state::load_answers(&signed.page.session).await?;
             let answers = state::stored_answers(&tree.path(&signed.page.state.policy));
@@ -125,9 +212,9 @@ pub async fn save_form<F: RequestForm>(
             state::save_draft(&signed.page.session, F::DRAFT_KEY, &draft).await?;
             Ok(Redirect::to(&check_url::<F>()).into_response())
         }
-        Err((form, errors)) => {
-            let html = form.render_form(signed.page.chrome(), &signed.page.state.settings, errors, None)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        Err((form, mut errors)) => {
+            errors.list.extend(upload_errors.list);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&form, errors)?)).into_response())
         }
     }
 }
@@ -143,8 +230,15 @@ pub async fn check_page<F: RequestForm>(signed: SignedIn) -> Result<Response, Ap
     let Some(draft) = draft.filter(|draft| draft.answers == state::stored_answers(&path)) else {
         return Ok(Redirect::to(F::URL).into_response());
     };
+    let ids = F::details_documents(&draft.details);
+    let mut conn = signed.page.state.db.acquire().await?;
+    let documents = document_store::pending(&mut conn, signed.user.id, ids).await?;
+    if documents.len() != ids.len() {
+        // An upload has gone; the form says which and asks again.
+        return Ok(Redirect::to(F::URL).into_response());
+    }
     let rows = state::answer_rows(&path, Some(F::CHECK_RETURN_KEY));
-    let html = F::render_check(signed.page.chrome(), &draft.details, draft.submission_key, rows)?;
+    let html = F::render_check(signed.page.chrome(), &draft.details, draft.submission_key, rows, &documents)?;
     Ok(Html(html).into_response())
 }
 
@@ -182,6 +276,7 @@ pub async fn submit<F: RequestForm>(signed: SignedIn, Form(form): Form<SubmitFor
         return Ok(Redirect::to(&check_url::<F>()).into_response());
     };
 
+    let document_ids = F::details_documents(&draft.details).to_vec();
     let context = SubmitContext {
         requester: signed.user.id,
         answers: &stored_answers,
@@ -198,6 +293,13 @@ pub async fn submit<F: RequestForm>(signed: SignedIn, Form(form): Form<SubmitFor
         }
     };
     if submission.created {
+        let attached = document_store::attach(&mut tx, signed.user.id, submission.id, &document_ids).await?;
+        if attached != document_ids.len() as u64 {
+            // An upload went missing since the check page: send nothing,
+            // and let the form say which one to upload again.
+            tx.rollback().await?;
+            return Ok(Redirect::to(F::URL).into_response());
+        }
         tx.commit().await?;
         tracing::info!(reference = %submission.reference, user_id = signed.user.id.0, "request {} submitted", submission.reference);
     } else {

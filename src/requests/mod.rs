@@ -131,11 +131,85 @@ impl PermissionType {
     }
 }
 
+/// The API a permission belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, sqlx::Type)]
+#[sqlx(type_name = "permission_api", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum PermissionApi {
+    #[default]
+    MicrosoftGraph,
+    /// Office 365 Exchange Online, for the mailbox-protocol permissions
+    /// that are not Graph permissions.
+    ExchangeOnline,
+    /// Another API, named by the requester; checked by hand.
+    Other,
+}
+
+impl PermissionApi {
+    pub const ALL: [PermissionApi; 3] =
+        [PermissionApi::MicrosoftGraph, PermissionApi::ExchangeOnline, PermissionApi::Other];
+
+    pub fn parse(value: &str) -> Option<Self> {
+        PermissionApi::ALL.into_iter().find(|api| api.as_str() == value)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PermissionApi::MicrosoftGraph => "microsoft_graph",
+            PermissionApi::ExchangeOnline => "exchange_online",
+            PermissionApi::Other => "other",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            PermissionApi::MicrosoftGraph => "Microsoft Graph",
+            PermissionApi::ExchangeOnline => "Office 365 Exchange Online",
+            PermissionApi::Other => "Another API",
+        }
+    }
+}
+
 /// A permission or scope the application needs, such as Mail.Send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scope {
+    #[serde(default)]
+    pub api: PermissionApi,
+    /// The API's name as the requester typed it, for [`PermissionApi::Other`].
+    #[serde(default)]
+    pub api_name: Option<String>,
     pub name: String,
     pub permission_type: PermissionType,
+    /// The name is not in the catalogue or list for its API, so a reviewer
+    /// must check it by hand.
+    #[serde(default)]
+    pub unlisted: bool,
+    /// Why the application needs it; required for application permissions.
+    #[serde(default)]
+    pub justification: Option<String>,
+}
+
+impl Scope {
+    /// A Microsoft Graph permission with no justification, as IST records
+    /// the permissions it granted.
+    pub fn graph(name: &str, permission_type: PermissionType) -> Self {
+        Scope {
+            api: PermissionApi::MicrosoftGraph,
+            api_name: None,
+            name: name.to_owned(),
+            permission_type,
+            unlisted: false,
+            justification: None,
+        }
+    }
+
+    /// The API as shown on pages: the requester's name for another API.
+    pub fn api_label(&self) -> &str {
+        match (&self.api, &self.api_name) {
+            (PermissionApi::Other, Some(name)) => name,
+            (api, _) => api.label(),
+        }
+    }
 }
 
 /// Contact details of the person submitting a request, as confirmed on the form.
@@ -154,6 +228,9 @@ pub struct AppRegistrationDetails {
     pub business_purpose: String,
     pub sending_address: String,
     pub vendor_links: Vec<String>,
+    /// Ids of the uploaded documents, which wait unattached until the submit.
+    #[serde(default)]
+    pub documents: Vec<i64>,
     pub scopes: Vec<Scope>,
     pub requester: RequesterDetails,
 }
@@ -169,6 +246,9 @@ pub struct ExceptionDetails {
     pub expected_volume: String,
     pub sending_address: Option<String>,
     pub vendor_links: Vec<String>,
+    /// Ids of the uploaded documents, which wait unattached until the submit.
+    #[serde(default)]
+    pub documents: Vec<i64>,
     pub unmet_requirements: Vec<String>,
     pub requester: RequesterDetails,
 }

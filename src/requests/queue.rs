@@ -228,6 +228,32 @@ pub async fn explain_counts(conn: &mut PgConnection, filter: &QueueFilter) -> Re
     counts_query("EXPLAIN (ANALYZE, BUFFERS) ", filter).build_query_scalar().fetch_all(conn).await
 }
 
+/// The permission rows of the given requests, by request id, for the
+/// queue's risk flags.
+pub async fn scopes_of(
+    conn: &mut PgConnection,
+    ids: &[i64],
+) -> Result<std::collections::HashMap<i64, Vec<super::Scope>>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        request_id: i64,
+        #[sqlx(flatten)]
+        scope: super::repo::StoredScope,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT request_id, api, api_name, name, permission_type, unlisted, justification
+         FROM request_scopes WHERE request_id = ANY($1) ORDER BY request_id, position",
+    )
+    .bind(ids)
+    .fetch_all(conn)
+    .await?;
+    let mut by_request: std::collections::HashMap<i64, Vec<super::Scope>> = std::collections::HashMap::new();
+    for row in rows {
+        by_request.entry(row.request_id).or_default().push(row.scope.into());
+    }
+    Ok(by_request)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@ pub struct RequestId(pub i64);
 /// created it or found one already made from the same submission key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Submission {
+    pub id: i64,
     pub reference: String,
     pub created: bool,
 }
@@ -45,8 +46,11 @@ pub fn format_reference(kind: RequestKind, year: i32, number: i32) -> String {
     format!("IST-{}-{year:04}-{number:06}", kind.reference_code())
 }
 
-async fn find_by_submission_key(conn: &mut PgConnection, key: Uuid) -> Result<Option<(String, UserId)>, sqlx::Error> {
-    sqlx::query_as("SELECT reference, requester_id FROM requests WHERE submission_key = $1")
+async fn find_by_submission_key(
+    conn: &mut PgConnection,
+    key: Uuid,
+) -> Result<Option<(i64, String, UserId)>, sqlx::Error> {
+    sqlx::query_as("SELECT id, reference, requester_id FROM requests WHERE submission_key = $1")
         .bind(key)
         .fetch_optional(conn)
         .await
@@ -59,7 +63,7 @@ pub async fn find_submitted(
     key: Uuid,
 ) -> Result<Option<String>, sqlx::Error> {
     let found = find_by_submission_key(conn, key).await?;
-    Ok(found.filter(|(_, owner)| *owner == requester).map(|(reference, _)| reference))
+    Ok(found.filter(|(_, _, owner)| *owner == requester).map(|(_, reference, _)| reference))
 }
 
 /// Stores a new request with its scopes, links and first history event.
@@ -71,8 +75,8 @@ pub async fn insert_request(
     request: &NewRequest,
     context: SubmitContext<'_>,
 ) -> Result<Submission, SubmitError> {
-    if let Some((reference, owner)) = find_by_submission_key(&mut *conn, context.submission_key).await? {
-        return existing_submission(reference, owner, &context);
+    if let Some((id, reference, owner)) = find_by_submission_key(&mut *conn, context.submission_key).await? {
+        return existing_submission(id, reference, owner, &context);
     }
 
     let kind = request.kind();
@@ -144,9 +148,9 @@ pub async fn insert_request(
 
     let Some(id) = inserted else {
         // Another submit with the same key committed first.
-        let (reference, owner) =
+        let (id, reference, owner) =
             find_by_submission_key(&mut *conn, context.submission_key).await?.ok_or(sqlx::Error::RowNotFound)?;
-        return existing_submission(reference, owner, &context);
+        return existing_submission(id, reference, owner, &context);
     };
 
     for (position, url) in vendor_links.iter().enumerate() {
@@ -158,13 +162,20 @@ pub async fn insert_request(
             .await?;
     }
     for (position, scope) in scopes.iter().enumerate() {
-        sqlx::query("INSERT INTO request_scopes (request_id, position, name, permission_type) VALUES ($1, $2, $3, $4)")
-            .bind(id)
-            .bind(position as i32)
-            .bind(&scope.name)
-            .bind(scope.permission_type)
-            .execute(&mut *conn)
-            .await?;
+        sqlx::query(
+            "INSERT INTO request_scopes (request_id, position, api, api_name, name, permission_type, unlisted, justification)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(position as i32)
+        .bind(scope.api)
+        .bind(&scope.api_name)
+        .bind(&scope.name)
+        .bind(scope.permission_type)
+        .bind(scope.unlisted)
+        .bind(&scope.justification)
+        .execute(&mut *conn)
+        .await?;
     }
     sqlx::query(
         "INSERT INTO request_events (request_id, kind, actor_id, from_status, to_status)
@@ -175,16 +186,17 @@ pub async fn insert_request(
     .execute(&mut *conn)
     .await?;
 
-    Ok(Submission { reference, created: true })
+    Ok(Submission { id: id.0, reference, created: true })
 }
 
 fn existing_submission(
+    id: i64,
     reference: String,
     owner: UserId,
     context: &SubmitContext<'_>,
 ) -> Result<Submission, SubmitError> {
     if owner == context.requester {
-        Ok(Submission { reference, created: false })
+        Ok(Submission { id, reference, created: false })
     } else {
         Err(SubmitError::ForeignSubmissionKey(context.submission_key))
     }
@@ -255,8 +267,25 @@ pub struct RequestDetail {
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct StoredScope {
+    pub api: super::PermissionApi,
+    pub api_name: Option<String>,
     pub name: String,
     pub permission_type: PermissionType,
+    pub unlisted: bool,
+    pub justification: Option<String>,
+}
+
+impl From<StoredScope> for super::Scope {
+    fn from(stored: StoredScope) -> Self {
+        super::Scope {
+            api: stored.api,
+            api_name: stored.api_name,
+            name: stored.name,
+            permission_type: stored.permission_type,
+            unlisted: stored.unlisted,
+            justification: stored.justification,
+        }
+    }
 }
 
 /// One history event, with the names of the people involved.
@@ -297,10 +326,11 @@ pub enum Audience {
 pub struct FullRequest {
     pub request: RequestDetail,
     pub vendor_links: Vec<String>,
-    pub scopes: Vec<StoredScope>,
+    pub scopes: Vec<super::Scope>,
+    pub documents: Vec<crate::documents::store::DocumentSummary>,
     pub history: Vec<HistoryEvent>,
     pub registration: Option<CreatedRegistration>,
-    pub granted: Vec<StoredScope>,
+    pub granted: Vec<super::Scope>,
 }
 
 /// Checks that a string has the shape of a reference, such as IST-AR-2026-000123.
@@ -315,6 +345,17 @@ pub fn is_reference(value: &str) -> bool {
         && digits(parts[2], 4)
         && digits(parts[3], 6)
         && parts[3].len() <= 19
+}
+
+/// Returns the id and the requester of the request with this reference.
+pub async fn find_owner(conn: &mut PgConnection, reference: &str) -> Result<Option<(i64, UserId)>, sqlx::Error> {
+    if !is_reference(reference) {
+        return Ok(None);
+    }
+    sqlx::query_as("SELECT id, requester_id FROM requests WHERE reference = $1")
+        .bind(reference)
+        .fetch_optional(conn)
+        .await
 }
 
 /// Returns the id of the request with this reference.
@@ -360,11 +401,8 @@ pub async fn find_by_reference(
             .bind(request.id)
             .fetch_all(&mut *conn)
             .await?;
-    let scopes =
-        sqlx::query_as("SELECT name, permission_type FROM request_scopes WHERE request_id = $1 ORDER BY position")
-            .bind(request.id)
-            .fetch_all(&mut *conn)
-            .await?;
+    let scopes = load_scopes(&mut *conn, request.id.0).await?;
+    let documents = crate::documents::store::list_for_request(&mut *conn, request.id.0).await?;
     let history = sqlx::query_as(
         "SELECT events.kind::text AS kind, actor.display_name AS actor_name, from_status, to_status, body,
                 field, before_value, after_value, assignee.display_name AS assignee_name, occurred_at
@@ -385,13 +423,29 @@ pub async fn find_by_reference(
     .bind(request.id)
     .fetch_optional(&mut *conn)
     .await?;
-    let granted =
-        sqlx::query_as("SELECT name, permission_type FROM granted_permissions WHERE request_id = $1 ORDER BY position")
-            .bind(request.id)
-            .fetch_all(&mut *conn)
-            .await?;
+    let granted: Vec<StoredScope> = sqlx::query_as(
+        "SELECT 'microsoft_graph'::permission_api AS api, NULL::text AS api_name, name, permission_type,
+                false AS unlisted, NULL::text AS justification
+         FROM granted_permissions WHERE request_id = $1 ORDER BY position",
+    )
+    .bind(request.id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let granted = granted.into_iter().map(super::Scope::from).collect();
 
-    Ok(Some(FullRequest { request, vendor_links, scopes, history, registration, granted }))
+    Ok(Some(FullRequest { request, vendor_links, scopes, documents, history, registration, granted }))
+}
+
+/// Loads the permission rows of one request, in the order they were entered.
+pub async fn load_scopes(conn: &mut PgConnection, request_id: i64) -> Result<Vec<super::Scope>, sqlx::Error> {
+    let rows: Vec<StoredScope> = sqlx::query_as(
+        "SELECT api, api_name, name, permission_type, unlisted, justification
+         FROM request_scopes WHERE request_id = $1 ORDER BY position",
+    )
+    .bind(request_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(super::Scope::from).collect())
 }
 
 #[cfg(test)]

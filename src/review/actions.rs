@@ -257,7 +257,7 @@ fn check_registration(form: &ApproveForm, today: NaiveDate, errors: &mut FieldEr
             );
         }
         if let (false, Some(permission_type)) = (name.is_empty(), permission_type) {
-            let scope = Scope { name: name.to_owned(), permission_type };
+            let scope = Scope::graph(name, permission_type);
             if granted.contains(&scope) {
                 errors.add(
                     format!("granted_name_{index}"),

@@ -8,6 +8,8 @@ use axum::response::Response;
 use chrono::Utc;
 use chrono_tz::Tz;
 
+use super::plan::{self, PlanInput, PlanStep};
+use crate::graph::risk::{self, RiskRule};
 use crate::requests::RequestStatus;
 use crate::requests::actions::EditableField;
 use crate::requests::repo::{self, FullRequest, HistoryEvent};
@@ -55,6 +57,7 @@ fn describe(event: &HistoryEvent) -> (String, Option<String>) {
             (format!("Assigned the request to {}", event.assignee_name.as_deref().unwrap_or("a reviewer")), None)
         }
         "unassigned" => ("Removed the assignee".to_owned(), None),
+        "document_added" => ("Added a document".to_owned(), body),
         "note" => ("Internal note".to_owned(), body),
         "reply" => ("Replied to the requester".to_owned(), body),
         "field_changed" => {
@@ -75,6 +78,16 @@ pub struct RequestView {
     pub history: Vec<HistoryRow>,
     /// Labels of the fields the open question asks the requester to change.
     pub question_field_labels: Vec<String>,
+    /// Each requested permission with the risk flags it raises.
+    pub scope_rows: Vec<ScopeView>,
+    /// Shows risk flags, which are written for reviewers.
+    pub for_reviewer: bool,
+}
+
+/// A requested permission with its risk flags.
+pub struct ScopeView {
+    pub scope: crate::requests::Scope,
+    pub flags: Vec<&'static RiskRule>,
 }
 
 impl RequestView {
@@ -96,7 +109,11 @@ impl RequestView {
             })
             .collect();
         let question_field_labels = full.request.question_fields.iter().map(|id| field_label(id)).collect();
+        let scope_rows =
+            full.scopes.iter().map(|scope| ScopeView { scope: scope.clone(), flags: risk::flags(scope) }).collect();
         RequestView {
+            scope_rows,
+            for_reviewer: false,
             submitted: format::local_time(full.request.created_at, zone),
             submitted_age: format::age(full.request.created_at, now),
             history,
@@ -159,6 +176,9 @@ struct DetailPage {
     can: AllowedActions,
     editable_fields: Vec<(&'static str, &'static str)>,
     granted_rows: Vec<GrantedRow>,
+    /// The least-privilege steps, on a request for application mail permissions.
+    plan: Option<Vec<PlanStep>>,
+    request_flags: Vec<&'static RiskRule>,
 }
 
 /// Action forms the page shows, decided by the status machine.
@@ -215,7 +235,17 @@ pub fn render_detail(
     let editable_fields =
         EditableField::for_kind(full.request.kind).into_iter().map(|field| (field.id(), field.label())).collect();
     let granted_rows = granted_rows(&forms, &full);
-    let view = RequestView::new(full, reviewer.page.state.settings.time_zone);
+    let plan = plan::least_privilege_plan(&PlanInput {
+        reference: &full.request.reference,
+        application_name: &full.request.application_name,
+        sending_address: full.request.sending_address.as_deref().unwrap_or_default(),
+        client_id: full.registration.as_ref().map(|registration| registration.client_id),
+        scopes: &full.scopes,
+    })
+    .filter(|_| full.request.kind == crate::requests::RequestKind::AppRegistration);
+    let request_flags = risk::request_flags(&full.scopes);
+    let mut view = RequestView::new(full, reviewer.page.state.settings.time_zone);
+    view.for_reviewer = true;
     render_with_status(
         status,
         &DetailPage {
@@ -226,6 +256,8 @@ pub fn render_detail(
             can,
             editable_fields,
             granted_rows,
+            plan,
+            request_flags,
         },
     )
 }

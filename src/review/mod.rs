@@ -2,5 +2,6 @@
 
 pub mod actions;
 pub mod detail;
+pub mod plan;
 pub mod queue;
 pub mod target;

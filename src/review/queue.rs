@@ -92,6 +92,8 @@ pub struct QueueLine {
     pub age: String,
     pub updated: String,
     pub overdue: bool,
+    /// Risk flags of the request's permissions.
+    pub flags: Vec<&'static crate::graph::risk::RiskRule>,
 }
 
 /// A status with its count and the link that filters by it.
@@ -124,11 +126,15 @@ pub async fn queue_page(reviewer: ReviewerPage, Query(query): Query<QueueQuery>)
     let (rows, next) = queue::page(&mut conn, &filter, after, PAGE_SIZE).await?;
     let counted = queue::status_counts(&mut conn, &filter).await?;
 
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let mut scopes = queue::scopes_of(&mut conn, &ids).await?;
+
     let now = Utc::now();
     let zone = settings.time_zone;
     let lines = rows
         .into_iter()
         .map(|row| QueueLine {
+            flags: crate::graph::risk::request_flags(&scopes.remove(&row.id).unwrap_or_default()),
             submitted: format::local_time(row.created_at, zone),
             age: format::age(row.created_at, now),
             updated: format::age(row.updated_at, now),

@@ -41,7 +41,30 @@ pub async fn rotate(session: &Session) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Checks a token read from a multipart form against the session's.
+pub async fn check(session: &Session, submitted: Option<&str>) -> Result<(), AppError> {
+    let expected = session.get::<String>(SESSION_KEY).await?;
+    let valid = match (submitted, expected) {
+        (Some(submitted), Some(expected)) => bool::from(submitted.as_bytes().ct_eq(expected.as_bytes())),
+        _ => false,
+    };
+    if valid { Ok(()) } else { Err(AppError::CsrfRejected) }
+}
+
+/// The paths whose handlers read a multipart body themselves and call
+/// [`check`] before acting on it: the two request forms and a request's
+/// "add documents" form.
+fn reads_multipart(path: &str) -> bool {
+    matches!(path, "/requests/new/app-registration" | "/requests/new/exception")
+        || path
+            .strip_prefix("/requests/")
+            .and_then(|rest| rest.strip_suffix("/documents"))
+            .is_some_and(|reference| !reference.is_empty() && !reference.contains('/'))
+}
+
 /// Rejects any POST whose form does not carry the session's token.
+/// Multipart bodies, which may be large, are left to the few handlers that
+/// accept them, and refused everywhere else.
 pub async fn verify_post(request: Request, next: Next) -> Response {
     if request.method() != Method::POST {
         return next.run(request).await;
@@ -55,6 +78,14 @@ pub async fn verify_post(request: Request, next: Next) -> Response {
         .and_then(|value| value.to_str().ok())
         .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
+        let is_multipart = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.starts_with("multipart/form-data"));
+        if is_multipart && reads_multipart(request.uri().path()) {
+            return next.run(request).await;
+        }
         return AppError::CsrfRejected.into_response();
     }
 

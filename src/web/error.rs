@@ -23,6 +23,12 @@ pub enum AppError {
     SignInRequired { next: String },
     #[error("CSRF token missing or invalid")]
     CsrfRejected,
+    /// An upload form's body was over the size limit.
+    #[error("upload too large")]
+    UploadTooLarge,
+    /// A multipart body that could not be read.
+    #[error("malformed upload: {0}")]
+    BadUpload(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("template error: {0}")]
@@ -61,6 +67,19 @@ impl IntoResponse for AppError {
                 "The form has expired",
                 "The page you sent was out of date, so nothing was saved. Go back, reload the page and send it again.",
             ),
+            AppError::UploadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The files are too large",
+                "The files you sent are larger than this service accepts at once, so nothing was saved. Go back and send fewer or smaller files; the limits are shown beside the upload field.",
+            ),
+            AppError::BadUpload(_) => {
+                tracing::warn!(error = %self, "rejected an upload: {self}");
+                (
+                    StatusCode::BAD_REQUEST,
+                    "The form could not be read",
+                    "The form arrived incomplete, so nothing was saved. Go back, reload the page and send it again.",
+                )
+            }
             AppError::Database(_) | AppError::Template(_) | AppError::Session(_) | AppError::Internal(_) => {
                 // The trace layer's span adds the request id to this line.
                 tracing::error!(error = %self, "request failed: {self}");

@@ -22,6 +22,17 @@ impl FieldErrors {
         }
     }
 
+    /// Adds a message even when the field has one, for a field that can
+    /// fail for several reasons at once, such as a file input given several files.
+    pub fn add_another(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.list.push(FieldError { field: field.into(), message: message.into() });
+    }
+
+    /// Every message for one field, in the order added.
+    pub fn all(&self, field: &str) -> Vec<&str> {
+        self.list.iter().filter(|error| error.field == field).map(|error| error.message.as_str()).collect()
+    }
+
     pub fn get(&self, field: &str) -> Option<&str> {
         self.list.iter().find(|error| error.field == field).map(|error| error.message.as_str())
     }

@@ -21,6 +21,20 @@ pub fn age(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{count} {unit}{plural} ago")
 }
 
+/// A file size for people: "512 bytes", "14.2 KB" or "3.0 MB" (powers of 1024).
+pub fn file_size(bytes: i64) -> String {
+    const KIB: f64 = 1024.0;
+    let value = bytes as f64;
+    if bytes < 1024 {
+        let plural = if bytes == 1 { "" } else { "s" };
+        format!("{bytes} byte{plural}")
+    } else if value < KIB * KIB {
+        format!("{:.1} KB", value / KIB)
+    } else {
+        format!("{:.1} MB", value / (KIB * KIB))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +67,12 @@ mod tests {
     fn local_time_names_zone() {
         let time = Utc.with_ymd_and_hms(2026, 12, 4, 19, 5, 0).unwrap();
         assert_eq!(local_time(time, chrono_tz::America::Toronto), "4 Dec 2026, 14:05 EST");
+    }
+
+    #[test]
+    fn file_sizes_read_naturally() {
+        assert_eq!(file_size(1), "1 byte");
+        assert_eq!(file_size(1536), "1.5 KB");
+        assert_eq!(file_size(20 * 1024 * 1024), "20.0 MB");
     }
 }

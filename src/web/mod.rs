@@ -29,8 +29,10 @@ pub fn render_with_status<T: Template>(status: StatusCode, template: &T) -> Resu
 }
 
 /// Files under static/, compiled in so the binary runs from any directory.
-const STATIC_FILES: &[(&str, &str, &str)] =
-    &[("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css"))];
+const STATIC_FILES: &[(&str, &str, &str)] = &[
+    ("app.css", "text/css; charset=utf-8", include_str!("../../static/app.css")),
+    ("permission-picker.js", "text/javascript; charset=utf-8", include_str!("../../static/permission-picker.js")),
+];
 
 pub async fn static_file(Path(file): Path<String>) -> Response {
     match STATIC_FILES.iter().find(|(name, _, _)| *name == file) {

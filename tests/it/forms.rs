@@ -123,8 +123,9 @@ async fn app_registration_rejects_each_invalid_field(pool: PgPool) {
         assert_eq!(page.attr(&format!("#{error_id}"), "aria-invalid").as_deref(), Some("true"), "{case}");
 
         let shown = form_values(&page);
-        for (name, submitted) in
-            fields.iter().filter(|(name, _)| !["vendor_link", "scope_name", "scope_type"].contains(name))
+        for (name, submitted) in fields
+            .iter()
+            .filter(|(name, _)| !["vendor_link", "scope_name", "scope_type", "scope_justification"].contains(name))
         {
             assert_eq!(shown.get(*name).map(String::as_str), Some(submitted.trim()), "{case}: {name} kept");
         }

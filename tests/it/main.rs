@@ -3,7 +3,10 @@
 
 mod access;
 mod command_line;
+mod documents;
+mod files;
 mod forms;
+mod permissions;
 mod policy_rules;
 mod queue;
 mod review_pages;

@@ -18,7 +18,8 @@ async fn insert(pool: &PgPool, requester: &User, application: &str, vendor: &str
         business_purpose: "Notifications".to_owned(),
         sending_address: "notices@uwaterloo.ca".to_owned(),
         vendor_links: vec!["https://vendor.example/docs".to_owned()],
-        scopes: vec![Scope { name: "Mail.Send".to_owned(), permission_type: PermissionType::Delegated }],
+        documents: Vec::new(),
+        scopes: vec![Scope::graph("Mail.Send", PermissionType::Delegated)],
         requester: RequesterDetails {
             name: requester.display_name.clone(),
             email: requester.email.clone(),

@@ -181,6 +181,41 @@ impl Browser {
         self.post_raw(path, &body).await
     }
 
+    /// Posts a multipart form with the session's CSRF token first, then the
+    /// fields, then each file as (file name, content) in `document_file`.
+    /// Every file is sent as application/octet-stream, so only its content
+    /// can decide its type.
+    pub async fn post_multipart(&mut self, path: &str, fields: &[(&str, &str)], files: &[(&str, &[u8])]) -> Page {
+        let token = self.token().await;
+        let response = self.multipart_raw(path, Some(&token), fields, files).await;
+        self.page(response).await
+    }
+
+    /// Sends a multipart form, with the token only if given, and returns the raw response.
+    pub async fn multipart_raw(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+        files: &[(&str, &[u8])],
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(token) = token {
+            form = form.text("csrf_token", token.to_owned());
+        }
+        for (name, value) in fields {
+            form = form.text((*name).to_owned(), (*value).to_owned());
+        }
+        for (file_name, content) in files {
+            let part = reqwest::multipart::Part::bytes(content.to_vec())
+                .file_name((*file_name).to_owned())
+                .mime_str("application/octet-stream")
+                .unwrap();
+            form = form.part("document_file", part);
+        }
+        self.client.post(format!("{}{path}", self.base)).multipart(form).send().await.unwrap()
+    }
+
     /// Posts exactly these fields, with no CSRF token added.
     pub async fn post_raw(&mut self, path: &str, fields: &[(String, String)]) -> Page {
         let response = self.client.post(format!("{}{path}", self.base)).form(fields).send().await.unwrap();
@@ -230,8 +265,10 @@ pub fn valid_app_registration() -> Vec<(&'static str, &'static str)> {
         ("vendor_link", "https://acme.example/docs/permissions"),
         ("scope_name", "Mail.Send"),
         ("scope_type", "application"),
+        ("scope_justification", "Sends booking confirmations with no one signed in"),
         ("scope_name", "User.Read"),
         ("scope_type", "delegated"),
+        ("scope_justification", ""),
         ("requester_name", "Dana Lee"),
         ("requester_email", "dana.lee@uwaterloo.ca"),
         ("department", "Student Success Office"),

@@ -19,7 +19,11 @@ pub async fn stored_app_registration(app: &TestApp, requester: &User) -> (Reques
         business_purpose: "Booking confirmations".to_owned(),
         sending_address: "rooms@uwaterloo.ca".to_owned(),
         vendor_links: vec!["https://acme.example/docs".to_owned()],
-        scopes: vec![Scope { name: "Mail.Send".to_owned(), permission_type: PermissionType::Application }],
+        documents: Vec::new(),
+        scopes: vec![Scope {
+            justification: Some("Sends booking confirmations with no one signed in".to_owned()),
+            ..Scope::graph("Mail.Send", PermissionType::Application)
+        }],
         requester: RequesterDetails {
             name: requester.display_name.clone(),
             email: requester.email.clone(),

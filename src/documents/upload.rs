@@ -1,0 +1,109 @@
+//! Reading a multipart form: its text fields, and each file checked
+//! against the size limit and detected by content.
+
+use axum::extract::Multipart;
+use axum::extract::multipart::MultipartError;
+
+use super::detect::{self, DocumentType};
+use super::store::NewDocument;
+use crate::config::UploadLimits;
+use crate::web::AppError;
+
+/// Most bytes of text fields one form may carry.
+const MAX_TEXT_BYTES: usize = 1024 * 1024;
+
+/// The multipart field that carries files on every upload form.
+pub const FILE_FIELD: &str = "document_file";
+
+/// A file from the form, accepted or not.
+#[derive(Debug, Clone)]
+pub enum FileOutcome {
+    Accepted(NewDocument),
+    Rejected { file_name: String, reason: String },
+}
+
+/// A multipart form as read.
+#[derive(Debug, Default)]
+pub struct ReadForm {
+    /// The text fields, in the order they arrived.
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<FileOutcome>,
+}
+
+impl ReadForm {
+    pub fn field(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(field, _)| field == name).map(|(_, value)| value.as_str())
+    }
+
+    /// The text fields as an urlencoded body, for the same deserializer
+    /// that reads ordinary forms.
+    pub fn urlencoded(&self) -> String {
+        url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&self.fields).finish()
+    }
+}
+
+fn read_error(err: MultipartError) -> AppError {
+    if err.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::UploadTooLarge
+    } else {
+        AppError::BadUpload(err.body_text())
+    }
+}
+
+/// Megabytes for messages, from the limit in bytes.
+pub fn mib(bytes: u64) -> u64 {
+    bytes / (1024 * 1024)
+}
+
+/// Reads every part. A file over the per-file limit is read to its end but
+/// not kept, so the response can still explain what happened.
+pub async fn read(mut multipart: Multipart, limits: &UploadLimits) -> Result<ReadForm, AppError> {
+    let mut form = ReadForm::default();
+    let mut text_bytes = 0usize;
+    while let Some(mut field) = multipart.next_field().await.map_err(read_error)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let Some(raw_file_name) = field.file_name().map(str::to_owned) else {
+            let value = field.text().await.map_err(read_error)?;
+            text_bytes += name.len() + value.len();
+            if text_bytes > MAX_TEXT_BYTES {
+                return Err(AppError::UploadTooLarge);
+            }
+            form.fields.push((name, value));
+            continue;
+        };
+        if name != FILE_FIELD {
+            return Err(AppError::BadUpload(format!("a file arrived in the unexpected field {name:?}")));
+        }
+        let mut content = Vec::new();
+        let mut size: u64 = 0;
+        while let Some(chunk) = field.chunk().await.map_err(read_error)? {
+            size += chunk.len() as u64;
+            if size <= limits.max_file_bytes {
+                content.extend_from_slice(&chunk);
+            }
+        }
+        // A file input left empty arrives as a part with no name and no bytes.
+        if raw_file_name.is_empty() && size == 0 {
+            continue;
+        }
+        let shown_name = detect::sanitize_file_name(&raw_file_name, DocumentType::Text);
+        if size > limits.max_file_bytes {
+            form.files.push(FileOutcome::Rejected {
+                file_name: shown_name,
+                reason: format!("it is larger than {} MB", mib(limits.max_file_bytes)),
+            });
+            continue;
+        }
+        match detect::detect(&content) {
+            Ok(document_type) => form.files.push(FileOutcome::Accepted(NewDocument {
+                file_name: detect::sanitize_file_name(&raw_file_name, document_type),
+                document_type,
+                content,
+            })),
+            Err(rejection) => {
+                form.files.push(FileOutcome::Rejected { file_name: shown_name, reason: rejection.reason().to_owned() })
+            }
+        }
+    }
+    Ok(form)
+}

@@ -1,0 +1,115 @@
+//! The vendor-documents part of the request forms: files uploaded with the
+//! form wait as pending documents, listed by id in hidden inputs, so a form
+//! shown again after an error never asks for them twice.
+
+use sqlx::PgConnection;
+
+use crate::accounts::UserId;
+use crate::config::UploadLimits;
+use crate::documents::store::{self, DocumentSummary};
+use crate::documents::upload::{FILE_FIELD, FileOutcome, mib};
+use crate::web::form::FieldErrors;
+
+/// The action of a document's Remove button is this prefix and its id.
+pub const REMOVE_PREFIX: &str = "remove_document:";
+/// The action of the Upload button, which keeps the form open.
+pub const UPLOAD_ACTION: &str = "upload";
+
+/// The ids a form carries, without repeats or values that are not ids.
+pub fn parse_ids(values: &[String]) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for value in values {
+        if let Ok(id) = value.trim().parse::<i64>()
+            && !ids.contains(&id)
+        {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+pub fn id_values(documents: &[DocumentSummary]) -> Vec<String> {
+    documents.iter().map(|document| document.id.to_string()).collect()
+}
+
+/// The notice shown when uploads the form listed are no longer stored.
+pub fn lost_notice(lost: usize) -> Option<String> {
+    match lost {
+        0 => None,
+        1 => Some("One document you uploaded earlier is no longer available, because the form was left for more than a day or the document was sent with another request. Upload it again if you still need it.".to_owned()),
+        _ => Some(format!("{lost} documents you uploaded earlier are no longer available, because the form was left for more than a day or the documents were sent with another request. Upload them again if you still need them.")),
+    }
+}
+
+/// Loads the pending documents a form lists; also returns how many it
+/// listed that are gone.
+pub async fn load(
+    conn: &mut PgConnection,
+    owner: UserId,
+    values: &[String],
+) -> Result<(Vec<DocumentSummary>, usize), sqlx::Error> {
+    let ids = parse_ids(values);
+    let documents = store::pending(conn, owner, &ids).await?;
+    let lost = ids.len() - documents.len();
+    Ok((documents, lost))
+}
+
+/// Applies a Remove button and the files that came with the form. Each
+/// refused file gets its own message on the file input.
+pub async fn apply(
+    conn: &mut PgConnection,
+    owner: UserId,
+    mut documents: Vec<DocumentSummary>,
+    action: &str,
+    files: Vec<FileOutcome>,
+    limits: &UploadLimits,
+    errors: &mut FieldErrors,
+) -> Result<Vec<DocumentSummary>, sqlx::Error> {
+    if let Some(id) = action.strip_prefix(REMOVE_PREFIX).and_then(|id| id.parse::<i64>().ok()) {
+        documents.retain(|document| document.id != id);
+    }
+    for file in files {
+        match file {
+            FileOutcome::Rejected { file_name, reason } => {
+                errors.add_another(FILE_FIELD, format!("{file_name} was not accepted because {reason}"));
+            }
+            FileOutcome::Accepted(document) => {
+                let total: i64 = documents.iter().map(|document| document.size_bytes).sum();
+                if documents.len() >= limits.max_files {
+                    errors.add_another(
+                        FILE_FIELD,
+                        format!(
+                            "{} was not added because a request can have at most {} documents. Remove one first",
+                            document.file_name, limits.max_files
+                        ),
+                    );
+                } else if (total + document.size()) as u64 > limits.max_total_bytes {
+                    errors.add_another(
+                        FILE_FIELD,
+                        format!(
+                            "{} was not added because one request's documents can be at most {} MB together",
+                            document.file_name,
+                            mib(limits.max_total_bytes)
+                        ),
+                    );
+                } else {
+                    let (id, _) = store::store_pending(conn, owner, &document).await?;
+                    if !documents.iter().any(|existing| existing.id == id) {
+                        documents.extend(store::pending(conn, owner, &[id]).await?);
+                    }
+                }
+            }
+        }
+    }
+    Ok(documents)
+}
+
+/// The hint under the file input, with the limits in force.
+pub fn hint(limits: &UploadLimits) -> String {
+    format!(
+        "PDF, Word (DOCX), Excel (XLSX), PowerPoint (PPTX), OpenDocument text (ODT), PNG, JPEG or plain text. Up to {} files, each up to {} MB and {} MB in all.",
+        limits.max_files,
+        mib(limits.max_file_bytes),
+        mib(limits.max_total_bytes)
+    )
+}

@@ -1,0 +1,115 @@
+//! Searching the Microsoft Graph permission catalogue: a page that works
+//! without JavaScript, and two small JSON answers for the form's picker.
+
+use askama::Template;
+use axum::Json;
+use axum::extract::Query;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use crate::graph::{Catalogue, Permission, risk};
+use crate::requests::{PermissionApi, PermissionType, Scope};
+use crate::web::page::Chrome;
+use crate::web::{AppError, Page, render};
+
+/// Most results on the search page.
+const PAGE_RESULTS: usize = 50;
+/// Most results the picker shows under a field.
+const PICKER_RESULTS: usize = 8;
+/// Longest query looked at; longer ones are cut.
+const MAX_QUERY_CHARS: usize = 100;
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+fn clean_query(query: &str) -> String {
+    query.chars().filter(|ch| !ch.is_control()).take(MAX_QUERY_CHARS).collect::<String>().trim().to_owned()
+}
+
+#[derive(Template)]
+#[template(path = "intake/permissions.html")]
+struct SearchPage<'a> {
+    chrome: Chrome,
+    query: String,
+    results: Vec<&'a Permission>,
+    total: usize,
+}
+
+/// GET /permissions: anyone.
+pub async fn search_page(page: Page, Query(query): Query<SearchQuery>) -> Result<Response, AppError> {
+    let query = clean_query(&query.q);
+    let catalogue = Catalogue::shipped();
+    let results = catalogue.search(&query, PAGE_RESULTS);
+    render(&SearchPage { chrome: page.chrome(), total: catalogue.len(), query, results })
+}
+
+#[derive(Serialize)]
+pub struct PickerResult {
+    name: String,
+    #[serde(rename = "type")]
+    permission_type: &'static str,
+    display_name: String,
+}
+
+/// GET /permissions/search.json: anyone; the picker's suggestions.
+pub async fn search_json(Query(query): Query<SearchQuery>) -> Response {
+    let query = clean_query(&query.q);
+    let results: Vec<PickerResult> = Catalogue::shipped()
+        .search(&query, PICKER_RESULTS)
+        .into_iter()
+        .map(|permission| PickerResult {
+            name: permission.name.clone(),
+            permission_type: permission.permission_type.as_str(),
+            display_name: permission.display_name.clone(),
+        })
+        .collect();
+    Json(results).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct NotesQuery {
+    #[serde(default)]
+    api: String,
+    #[serde(default)]
+    name: String,
+    #[serde(rename = "type", default)]
+    permission_type: String,
+}
+
+#[derive(Serialize)]
+pub struct NotesAnswer {
+    notes: Vec<&'static str>,
+}
+
+/// GET /permissions/notes.json: anyone; the notes a requester sees when
+/// picking a high-risk permission, the same as the form shows after a round trip.
+pub async fn notes_json(Query(query): Query<NotesQuery>) -> Response {
+    let api = PermissionApi::parse(&query.api).unwrap_or_default();
+    let notes = match PermissionType::parse(&query.permission_type) {
+        Some(permission_type) if !query.name.trim().is_empty() => {
+            let name = clean_query(&query.name);
+            let catalogue = match api {
+                PermissionApi::ExchangeOnline => Some(Catalogue::exchange_online()),
+                PermissionApi::MicrosoftGraph => Some(Catalogue::shipped()),
+                PermissionApi::Other => None,
+            };
+            let listed = catalogue.and_then(|catalogue| {
+                catalogue.find(&name).into_iter().find(|permission| permission.permission_type == permission_type)
+            });
+            let scope = Scope {
+                api,
+                api_name: None,
+                name: listed.map_or(name.clone(), |permission| permission.name.clone()),
+                permission_type,
+                unlisted: listed.is_none(),
+                justification: None,
+            };
+            risk::requester_notes(&scope)
+        }
+        _ => Vec::new(),
+    };
+    Json(NotesAnswer { notes }).into_response()
+}

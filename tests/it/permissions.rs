@@ -1,0 +1,1 @@
+//! Permission rows: catalogue checks, risk flags and the least-privilege plan.
