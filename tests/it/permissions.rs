@@ -1,1 +1,255 @@
-//! Permission rows: catalogue checks, risk flags and the least-privilege plan.
+//! Permission rows through the real form: catalogue spelling, suggestions,
+//! confirmed unknown names, the delegated/application constraint, other
+//! APIs, justifications, risk flags and the least-privilege plan.
+
+use ist_intake::accounts::Role;
+use sqlx::PgPool;
+
+use crate::support::{Browser, Page, TO_APP_REGISTRATION, TestApp, submission_key, valid_app_registration};
+
+const FORM: &str = "/requests/new/app-registration";
+
+/// The valid form with its permission rows replaced by `rows`, each
+/// (api, name, type, justification).
+fn with_scopes<'a>(rows: &[(&'a str, &'a str, &'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut fields: Vec<(&str, &str)> =
+        valid_app_registration().into_iter().filter(|(name, _)| !name.starts_with("scope_")).collect();
+    for (api, name, permission_type, justification) in rows {
+        fields.push(("scope_api", api));
+        fields.push(("scope_api_name", if *api == "other" { "Vendor Reports API" } else { "" }));
+        fields.push(("scope_name", name));
+        fields.push(("scope_type", permission_type));
+        fields.push(("scope_justification", justification));
+    }
+    fields
+}
+
+async fn open_form(app: &TestApp) -> Browser {
+    let mut browser = app.signed_in("dana@uwaterloo.ca", Role::Requester).await;
+    browser.answer_all(TO_APP_REGISTRATION).await;
+    browser.get(FORM).await;
+    browser
+}
+
+async fn submit(browser: &mut Browser, fields: &[(&str, &str)]) -> Page {
+    let check = browser.post(FORM, fields).await;
+    assert_eq!(check.path, "/requests/new/app-registration/check", "{:?}", check.error_summary());
+    browser.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await
+}
+
+/// The stored rows: (api, name, type, unlisted, justification).
+async fn stored_scopes(app: &TestApp) -> Vec<(String, String, String, bool, Option<String>)> {
+    sqlx::query_as(
+        "SELECT api::text, name, permission_type::text, unlisted, justification FROM request_scopes ORDER BY position",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap()
+}
+
+async fn reference(app: &TestApp) -> String {
+    sqlx::query_scalar("SELECT reference FROM requests").fetch_one(&app.pool).await.unwrap()
+}
+
+const GRAPH: &str = "microsoft_graph";
+
+#[sqlx::test]
+async fn case_variants_are_stored_in_catalogue_spelling(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    submit(&mut browser, &with_scopes(&[(GRAPH, "mail.SEND", "delegated", ""), (GRAPH, "user.read", "delegated", "")]))
+        .await;
+    let names: Vec<String> = stored_scopes(&app).await.into_iter().map(|row| row.1).collect();
+    assert_eq!(names, vec!["Mail.Send".to_owned(), "User.Read".to_owned()]);
+}
+
+#[sqlx::test]
+async fn spaced_and_misspelt_names_get_suggestions(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let page = browser.post(FORM, &with_scopes(&[(GRAPH, "mail send", "delegated", "")])).await;
+    assert_eq!(
+        page.error_summary(),
+        vec![(
+            "#scope_name_0".to_owned(),
+            "Enter permission 1 without spaces, as the vendor writes it, such as Mail.Send. Did you mean Mail.Send?"
+                .to_owned()
+        )]
+    );
+    let page = browser.post(FORM, &with_scopes(&[(GRAPH, "Mail.Sendd", "delegated", "")])).await;
+    let (_, message) = &page.error_summary()[0];
+    assert!(
+        message.starts_with(
+            "Permission 1, Mail.Sendd, is not in Microsoft Graph's published permissions. Did you mean Mail.Send"
+        ),
+        "{message}"
+    );
+    assert_eq!(page.attr("#scope_confirmed_0", "value").as_deref(), Some("Mail.Sendd"));
+}
+
+#[sqlx::test]
+async fn unknown_name_confirmed_as_typed_is_flagged_for_reviewers(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let mut fields = with_scopes(&[(GRAPH, "Reports.ReadSecret", "delegated", "")]);
+    fields.push(("scope_confirmed", "Reports.ReadSecret"));
+    submit(&mut browser, &fields).await;
+    assert_eq!(
+        stored_scopes(&app).await,
+        vec![(GRAPH.to_owned(), "Reports.ReadSecret".to_owned(), "delegated".to_owned(), true, None)]
+    );
+
+    let mut reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Reviewer).await;
+    let detail = reviewer.get(&format!("/review/{}", reference(&app).await)).await;
+    assert_eq!(detail.texts(".scope-list .tag-risk"), vec!["Check by hand".to_owned()]);
+}
+
+#[sqlx::test]
+async fn delegated_only_permission_cannot_be_application(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let page = browser.post(FORM, &with_scopes(&[(GRAPH, "User.Read", "application", "Reads the profile")])).await;
+    assert_eq!(
+        page.error_summary(),
+        vec![(
+            "#scope_type_0".to_owned(),
+            "User.Read exists in Microsoft Graph only as a delegated permission. Choose delegated, or check the vendor's documentation".to_owned()
+        )]
+    );
+}
+
+#[sqlx::test]
+async fn application_only_permission_cannot_be_delegated(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let page = browser.post(FORM, &with_scopes(&[(GRAPH, "Application.ReadWrite.OwnedBy", "delegated", "")])).await;
+    assert_eq!(page.error_summary()[0].0, "#scope_type_0");
+    assert!(page.error_summary()[0].1.contains("only as an application permission"), "{:?}", page.error_summary());
+}
+
+#[sqlx::test]
+async fn openid_connect_scopes_are_accepted_as_delegated(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let rows = ["openid", "profile", "email", "offline_access"].map(|name| (GRAPH, name, "delegated", ""));
+    submit(&mut browser, &with_scopes(&rows)).await;
+    assert_eq!(stored_scopes(&app).await.len(), 4);
+}
+
+#[sqlx::test]
+async fn application_permission_needs_a_reason(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let page = browser.post(FORM, &with_scopes(&[(GRAPH, "Mail.Send", "application", "")])).await;
+    assert_eq!(
+        page.error_summary(),
+        vec![(
+            "#scope_justification_0".to_owned(),
+            "Explain in one line why the application needs permission 1, Mail.Send, with no one signed in".to_owned()
+        )]
+    );
+}
+
+#[sqlx::test]
+async fn exchange_online_permission_is_checked_against_the_built_in_list(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let page = browser
+        .post(FORM, &with_scopes(&[("exchange_online", "smtp.sendasap", "application", "Sends over SMTP")]))
+        .await;
+    assert!(page.error_summary()[0].1.contains("Did you mean SMTP.SendAsApp"), "{:?}", page.error_summary());
+
+    submit(&mut browser, &with_scopes(&[("exchange_online", "smtp.sendasapp", "application", "Sends over SMTP")]))
+        .await;
+    assert_eq!(
+        stored_scopes(&app).await,
+        vec![(
+            "exchange_online".to_owned(),
+            "SMTP.SendAsApp".to_owned(),
+            "application".to_owned(),
+            false,
+            Some("Sends over SMTP".to_owned())
+        )]
+    );
+}
+
+#[sqlx::test]
+async fn other_api_needs_its_name_and_is_kept_as_typed(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let mut fields = with_scopes(&[("other", "reports:read", "delegated", "")]);
+    fields.retain(|(name, _)| *name != "scope_api_name");
+    let page = browser.post(FORM, &fields).await;
+    assert_eq!(page.error_summary()[0].0, "#scope_api_name_0");
+
+    submit(&mut browser, &with_scopes(&[("other", "reports:read", "delegated", "")])).await;
+    let api_name: Option<String> =
+        sqlx::query_scalar("SELECT api_name FROM request_scopes").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(api_name.as_deref(), Some("Vendor Reports API"));
+    assert!(stored_scopes(&app).await[0].3, "other APIs are flagged");
+}
+
+#[sqlx::test]
+async fn requester_sees_a_note_on_a_high_risk_permission(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let check = browser.post(FORM, &with_scopes(&[(GRAPH, "Mail.Send", "application", "Sends receipts")])).await;
+    assert!(check.text(".summary-list .notice").contains("every mailbox at the university"), "{}", check.body_text());
+
+    let notes = browser.get_raw("/permissions/notes.json?api=microsoft_graph&name=mail.send&type=application").await;
+    let body = notes.text().await.unwrap();
+    assert!(body.contains("every mailbox at the university"), "{body}");
+    let safe = browser.get_raw("/permissions/notes.json?api=microsoft_graph&name=User.Read&type=delegated").await;
+    assert_eq!(safe.text().await.unwrap(), r#"{"notes":[]}"#);
+}
+
+#[sqlx::test]
+async fn reviewer_sees_flags_in_queue_and_the_plan_on_the_request(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let mut fields = with_scopes(&[(GRAPH, "Mail.Send", "application", "Sends receipts")]);
+    for field in fields.iter_mut() {
+        if field.0 == "application_name" {
+            field.1 = "O'Brien's Bookings";
+        }
+    }
+    submit(&mut browser, &fields).await;
+
+    let mut reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Reviewer).await;
+    let queue = reviewer.get("/review").await;
+    assert_eq!(queue.texts("table.queue tbody td:last-child .tag-risk"), vec!["Every mailbox", "Admin consent"]);
+
+    let detail = reviewer.get(&format!("/review/{}", reference(&app).await)).await;
+    let commands = detail.texts(".plan-steps pre");
+    let all = commands.join("\n");
+    assert!(
+        all.contains("$Mailbox = 'room-bookings@uwaterloo.ca'")
+            || all.contains("$Mailbox = 'Room-Bookings@UWaterloo.ca'"),
+        "{all}"
+    );
+    assert!(all.contains("'O''Brien''s Bookings'"), "{all}");
+    assert!(all.contains("New-ManagementScope"), "{all}");
+    assert!(all.contains("-Role 'Application Mail.Send'"), "{all}");
+    assert!(all.contains("Test-ServicePrincipalAuthorization -Identity $ObjectId -Resource $Mailbox"), "{all}");
+}
+
+#[sqlx::test]
+async fn no_plan_without_application_mail_permissions(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    submit(&mut browser, &with_scopes(&[(GRAPH, "Mail.Send", "delegated", "")])).await;
+    let mut reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Reviewer).await;
+    let detail = reviewer.get(&format!("/review/{}", reference(&app).await)).await;
+    assert_eq!(detail.select_all("#least-privilege-plan").len(), 0);
+    assert_eq!(detail.select_all("#risk-flags").len(), 0);
+}
+
+#[sqlx::test]
+async fn search_page_finds_permissions_by_description(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.browser();
+    let page = browser.get("/permissions?q=send+mail+as").await;
+    assert!(page.texts("table td code").contains(&"Mail.Send".to_owned()), "{:?}", page.texts("table td code"));
+    let json = browser.get_raw("/permissions/search.json?q=Mail.Se").await.text().await.unwrap();
+    assert!(json.starts_with(r#"[{"name":"Mail.Send""#), "{json}");
+}
