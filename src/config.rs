@@ -52,9 +52,9 @@ pub struct UploadLimits {
 }
 
 impl UploadLimits {
-    /// The largest request body an upload form accepts: room for a full set
-    /// of files, for one over-size file to be read and refused with a clear
-    /// message, and for the form's text fields.
+    /// Returns the largest request body an upload form accepts: room for a
+    /// full set of files, for one over-size file to be read and rejected with
+    /// a clear message, and for the form's text fields.
     pub fn max_body_bytes(&self) -> usize {
         let bytes = self.max_total_bytes.max(self.max_file_bytes) + self.max_file_bytes + 1024 * 1024;
         usize::try_from(bytes).unwrap_or(usize::MAX)
@@ -149,7 +149,7 @@ pub struct ServeArgs {
     #[arg(long, env = "MAX_UPLOAD_FILE_MIB", default_value_t = 20, value_name = "MAX_UPLOAD_FILE_MIB")]
     pub max_upload_file_mib: u64,
 
-    /// Most vendor documents one request may carry.
+    /// Maximum number of vendor documents one request may carry.
     #[arg(long, env = "MAX_DOCUMENTS_PER_REQUEST", default_value_t = 10, value_name = "MAX_DOCUMENTS_PER_REQUEST")]
     pub max_documents_per_request: usize,
 

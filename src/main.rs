@@ -173,18 +173,34 @@ async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> 
     Ok(())
 }
 
-/// Deletes expired sessions every hour; every instance may run it, because
-/// the deletion is a single idempotent statement.
+/// Deletes expired sessions and abandoned uploads every hour; every
+/// instance may run it, because each deletion is one idempotent statement.
 fn spawn_session_cleanup(pool: sqlx::PgPool) {
     use tower_sessions::ExpiredDeletion;
 
-    let store = ist_intake::app::session_store(pool);
+    let store = ist_intake::app::session_store(pool.clone());
     tokio::spawn(async move {
         if let Err(err) = store.continuously_delete_expired(std::time::Duration::from_secs(3600)).await {
             tracing::error!(error = %err, "deleting expired sessions failed: {err}");
         }
     });
+    // Uploads wait for their form's submit; after a day the form is gone
+    // with its session, so the files are deleted too.
+    tokio::spawn(async move {
+        let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every_hour.tick().await;
+            match ist_intake::documents::store::delete_abandoned(&pool, ABANDONED_UPLOAD_HOURS).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!("deleted {count} uploads that were never submitted"),
+                Err(err) => tracing::error!(error = %err, "deleting abandoned uploads failed: {err}"),
+            }
+        }
+    });
 }
+
+/// Hours after which an upload that never reached a submit is deleted.
+const ABANDONED_UPLOAD_HOURS: i32 = 24;
 
 /// How long a stopping server waits for open connections to finish.
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);

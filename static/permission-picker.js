@@ -1,6 +1,6 @@
 // Progressive enhancement for the permission rows of the app-registration
-// form. Without this script the form works as plain inputs and the server
-// checks every name; with it, typing a name lists matching Microsoft Graph
+// form. Without this script the form works as plain inputs, and the server
+// checks every name. With it, typing a name lists matching Microsoft Graph
 // permissions, and picking a high-risk one shows its note at once.
 (function () {
   "use strict";

@@ -31,7 +31,7 @@ impl DocumentType {
         DocumentType::Text,
     ];
 
-    /// The value stored in the database: pdf, docx, xlsx, pptx, odt, png, jpeg, text.
+    /// Returns the value stored in the database: pdf, docx, xlsx, pptx, odt, png, jpeg or text.
     pub fn as_str(self) -> &'static str {
         match self {
             DocumentType::Pdf => "pdf",

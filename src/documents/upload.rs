@@ -9,7 +9,7 @@ use super::store::NewDocument;
 use crate::config::UploadLimits;
 use crate::web::AppError;
 
-/// Most bytes of text fields one form may carry.
+/// Maximum total size of one form's text fields, in bytes.
 const MAX_TEXT_BYTES: usize = 1024 * 1024;
 
 /// The multipart field that carries files on every upload form.

@@ -17,8 +17,8 @@ use crate::web::{AppError, SignedIn, csrf};
 /// only ever saved, never shown in the service's origin.
 const DOWNLOAD_POLICY: &str = "sandbox; default-src 'none'; frame-ancestors 'none'";
 
-/// Requesters can add documents while the request is submitted or waits
-/// for their answer.
+/// Checks whether the requester may add documents: only while the request
+/// is submitted or waiting for the requester.
 pub fn accepts_documents(status: RequestStatus) -> bool {
     matches!(status, RequestStatus::Submitted | RequestStatus::NeedsInfo)
 }

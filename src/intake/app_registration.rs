@@ -91,9 +91,9 @@ pub const REQUESTER_EMAIL: FieldName =
 pub const DEPARTMENT: FieldName =
     FieldName { id: "department", noun: "your department", title: "Department", multiline: false };
 
-/// Longest API name for a permission of another API.
+/// Maximum length of the API name for a permission of another API, in characters.
 pub const MAX_API_NAME_CHARS: usize = 100;
-/// Longest one-line justification.
+/// Maximum length of a one-line justification, in characters.
 pub const MAX_JUSTIFICATION_CHARS: usize = 500;
 
 /// One permission row as rendered.
@@ -134,7 +134,7 @@ fn scope_justification_id(index: usize) -> String {
     format!("scope_justification_{index}")
 }
 
-/// The message for a name that no catalogue lists, with its suggestions.
+/// Builds the message for a name that no catalogue lists, with its suggestions.
 fn unknown_name_message(number: usize, typed: &str, api: PermissionApi, suggestions: &[&str]) -> String {
     let list = match api {
         PermissionApi::ExchangeOnline => "the built-in list of Exchange Online permissions",
@@ -397,7 +397,7 @@ fn article(permission_type: PermissionType) -> &'static str {
     }
 }
 
-/// The catalogue a permission's name is checked against.
+/// Returns the catalogue a permission's name is checked against.
 fn catalogue_for(api: PermissionApi) -> &'static Catalogue {
     match api {
         PermissionApi::ExchangeOnline => Catalogue::exchange_online(),

@@ -1,6 +1,6 @@
-//! The vendor-documents part of the request forms: files uploaded with the
+//! The vendor-documents part of the request forms. Files uploaded with the
 //! form wait as pending documents, listed by id in hidden inputs, so a form
-//! shown again after an error never asks for them twice.
+//! shown again after an error does not request them again.
 
 use sqlx::PgConnection;
 

@@ -1,5 +1,5 @@
 //! Searching the Microsoft Graph permission catalogue: a page that works
-//! without JavaScript, and two small JSON answers for the form's picker.
+//! without JavaScript, and two small JSON endpoints for the form's picker.
 
 use askama::Template;
 use axum::Json;
@@ -12,9 +12,9 @@ use crate::requests::{PermissionApi, PermissionType, Scope};
 use crate::web::page::Chrome;
 use crate::web::{AppError, Page, render};
 
-/// Most results on the search page.
+/// Maximum number of results on the search page.
 const PAGE_RESULTS: usize = 50;
-/// Most results the picker shows under a field.
+/// Maximum number of results the picker shows under a field.
 const PICKER_RESULTS: usize = 8;
 /// Longest query looked at; longer ones are cut.
 const MAX_QUERY_CHARS: usize = 100;

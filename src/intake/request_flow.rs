@@ -49,10 +49,10 @@ pub trait RequestForm: Sized + Clone + DeserializeOwned + Send + 'static {
     /// crafted post cannot make the page render thousands of inputs.
     fn compact_rows(&mut self);
     fn action(&self) -> &str;
-    /// The ids of the pending documents the form lists.
+    /// Returns the ids of the pending documents the form lists.
     fn document_ids(&self) -> &[String];
     fn set_document_ids(&mut self, ids: Vec<String>);
-    /// The ids of the documents a validated form carries.
+    /// Returns the ids of the documents a validated form carries.
     fn details_documents(details: &Self::Details) -> &[i64];
     fn validate(self, settings: &Settings, documents: &[DocumentSummary])
     -> Result<Self::Details, (Self, FieldErrors)>;
@@ -67,7 +67,7 @@ pub trait RequestForm: Sized + Clone + DeserializeOwned + Send + 'static {
     ) -> Result<String, askama::Error>;
 }
 
-/// What a form page shows besides the form's own values.
+/// The context of a form page besides the form's own values.
 pub struct FormView<'a> {
     pub chrome: Chrome,
     pub settings: &'a Settings,
@@ -200,8 +200,8 @@ pub async fn save_form<F: RequestForm>(signed: SignedIn, request: Request) -> Re
         return Ok((status, Html(render(&form, upload_errors)?)).into_response());
     }
     match form.clone().validate(settings, &documents) {
-        // Every other field is fine, but a file was refused: say why before
-        // going on, so no file is silently left behind.
+        // Every other field is valid, but a file was rejected. The form
+        // shows why before going on, so no file is silently left behind.
         Ok(_) if !upload_errors.is_empty() => {
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&form, upload_errors)?)).into_response())
         }
@@ -234,7 +234,7 @@ pub async fn check_page<F: RequestForm>(signed: SignedIn) -> Result<Response, Ap
     let mut conn = signed.page.state.db.acquire().await?;
     let documents = document_store::pending(&mut conn, signed.user.id, ids).await?;
     if documents.len() != ids.len() {
-        // An upload has gone; the form says which and asks again.
+        // An upload has been deleted, so the form names it and requests it again.
         return Ok(Redirect::to(F::URL).into_response());
     }
     let rows = state::answer_rows(&path, Some(F::CHECK_RETURN_KEY));
@@ -295,8 +295,8 @@ pub async fn submit<F: RequestForm>(signed: SignedIn, Form(form): Form<SubmitFor
     if submission.created {
         let attached = document_store::attach(&mut tx, signed.user.id, submission.id, &document_ids).await?;
         if attached != document_ids.len() as u64 {
-            // An upload went missing since the check page: send nothing,
-            // and let the form say which one to upload again.
+            // An upload was deleted after the check page, so nothing is
+            // sent and the form names the file to upload again.
             tx.rollback().await?;
             return Ok(Redirect::to(F::URL).into_response());
         }

@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use crate::requests::{PermissionApi, PermissionType, Scope};
 
-/// What the plan is built from.
+/// The request values the plan is built from.
 pub struct PlanInput<'a> {
     pub reference: &'a str,
     pub application_name: &'a str,

@@ -192,6 +192,8 @@ pub async fn export_csv(reviewer: ReviewerPage, Query(query): Query<QueueQuery>)
     let zone = reviewer.page.state.settings.time_zone;
     let mut conn = reviewer.page.state.db.acquire().await?;
     let rows = queue::all_rows(&mut conn, &filter).await?;
+    let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+    let mut scopes = queue::scopes_of(&mut conn, &ids).await?;
 
     // A byte-order mark makes spreadsheet programs read the file as UTF-8.
     let mut writer = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
@@ -208,6 +210,7 @@ pub async fn export_csv(reviewer: ReviewerPage, Query(query): Query<QueueQuery>)
         "Assigned to",
         "Submitted",
         "Last update",
+        "Permissions to check",
     ];
     writer.write_record(header).map_err(|err| AppError::Internal(err.into()))?;
     for row in rows {
@@ -224,6 +227,11 @@ pub async fn export_csv(reviewer: ReviewerPage, Query(query): Query<QueueQuery>)
             row.assignee_name.clone().unwrap_or_default(),
             format::local_time(row.created_at, zone),
             format::local_time(row.updated_at, zone),
+            crate::graph::risk::request_flags(&scopes.remove(&row.id).unwrap_or_default())
+                .iter()
+                .map(|rule| rule.title)
+                .collect::<Vec<_>>()
+                .join("; "),
         ];
         writer
             .write_record(record.iter().map(|cell| neutralise(cell)))

@@ -51,7 +51,7 @@ pub async fn check(session: &Session, submitted: Option<&str>) -> Result<(), App
     if valid { Ok(()) } else { Err(AppError::CsrfRejected) }
 }
 
-/// The paths whose handlers read a multipart body themselves and call
+/// Checks whether a path's handler reads a multipart body itself and calls
 /// [`check`] before acting on it: the two request forms and a request's
 /// "add documents" form.
 fn reads_multipart(path: &str) -> bool {

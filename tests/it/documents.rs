@@ -334,3 +334,40 @@ async fn documents_cannot_be_added_once_decided(pool: PgPool) {
     assert_eq!(page.status, 422);
     assert_eq!(stored(&app).await, vec![]);
 }
+
+#[sqlx::test]
+async fn exception_form_takes_documents_too(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.signed_in("dana@uwaterloo.ca", Role::Requester).await;
+    browser.answer_all(crate::support::TO_EXCEPTION).await;
+    browser.get("/requests/new/exception").await;
+    let fields = crate::support::valid_exception();
+    let check = browser.post_multipart("/requests/new/exception", &fields, &[("setup.txt", &files::text())]).await;
+    assert_eq!(check.path, "/requests/new/exception/check", "{:?}", check.error_summary());
+    browser.post("/requests/new/exception/submit", &[("submission_key", &submission_key(&check))]).await;
+    assert_eq!(stored(&app).await, vec![("setup.txt".to_owned(), "text".to_owned(), files::text().len() as i64, true)]);
+}
+
+#[sqlx::test]
+async fn abandoned_uploads_are_deleted_after_a_day(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app, "dana@uwaterloo.ca").await;
+    upload(&mut browser, &[("old.pdf", &files::pdf()), ("new.txt", &files::text())]).await;
+    sqlx::query("UPDATE documents SET uploaded_at = now() - interval '25 hours' WHERE file_name = 'old.pdf'")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+
+    let deleted = ist_intake::documents::store::delete_abandoned(&app.pool, 24).await.unwrap();
+    assert_eq!(deleted, 1);
+    let names: Vec<String> = stored(&app).await.into_iter().map(|(name, ..)| name).collect();
+    assert_eq!(names, vec!["new.txt".to_owned()]);
+
+    // The form says what went, rather than dropping it silently.
+    let page = browser.post_multipart(FORM, &[("document", "1"), ("document", "2"), ("action", "upload")], &[]).await;
+    assert!(
+        page.text(".notice").starts_with("One document you uploaded earlier is no longer available"),
+        "{}",
+        page.body_text()
+    );
+}

@@ -253,3 +253,15 @@ async fn search_page_finds_permissions_by_description(pool: PgPool) {
     let json = browser.get_raw("/permissions/search.json?q=Mail.Se").await.text().await.unwrap();
     assert!(json.starts_with(r#"[{"name":"Mail.Send""#), "{json}");
 }
+
+#[sqlx::test]
+async fn csv_export_lists_the_flags(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    submit(&mut browser, &with_scopes(&[(GRAPH, "Mail.Send", "application", "Sends receipts")])).await;
+    let reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Reviewer).await;
+    let body = reviewer.get_raw("/review/export.csv").await.text().await.unwrap();
+    let lines: Vec<&str> = body.lines().collect();
+    assert!(lines[0].ends_with(",Permissions to check"), "{}", lines[0]);
+    assert!(lines[1].ends_with(",Every mailbox; Admin consent"), "{}", lines[1]);
+}
