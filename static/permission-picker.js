@@ -2,6 +2,7 @@
 // form. Without this script the form works as plain inputs, and the server
 // checks every name. With it, typing a name lists matching Microsoft Graph
 // permissions, and picking a high-risk one shows its note at once.
+// NOTE: no browser test drives this script yet; the server checks every rule it helps with.
 (function () {
   "use strict";
 
