@@ -19,7 +19,7 @@ use crate::intake::app_registration::AppRegistrationForm;
 use crate::intake::exception::ExceptionForm;
 use crate::intake::request_flow;
 use crate::policy::Policy;
-use crate::{accounts, documents, intake, review, web};
+use crate::{accounts, attachments, intake, review, web};
 
 /// State shared by every handler, cheap to clone. It contains no per-user
 /// state, so several instances can serve one database.
@@ -100,9 +100,9 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{reference}/withdraw", post(intake::answer::withdraw))
         .route("/requests/{reference}/submitted", get(intake::my_requests::confirmation))
         // The request's requester only.
-        .route("/requests/{reference}/documents", post(documents::web::add).layer(upload_limit))
+        .route("/requests/{reference}/documents", post(attachments::web::add).layer(upload_limit))
         // The request's requester and reviewers; anyone else gets 404.
-        .route("/requests/{reference}/documents/{document}", get(documents::web::download))
+        .route("/requests/{reference}/documents/{document}", get(attachments::web::download))
         // Reviewers and admins.
         .route("/review", get(review::queue::queue_page))
         .route("/review/export.csv", get(review::queue::export_csv))

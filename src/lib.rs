@@ -4,9 +4,9 @@
 
 pub mod accounts;
 pub mod app;
+pub mod attachments;
 pub mod config;
 pub mod db;
-pub mod documents;
 pub mod graph;
 pub mod intake;
 pub mod policy;

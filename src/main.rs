@@ -190,7 +190,7 @@ fn spawn_session_cleanup(pool: sqlx::PgPool) {
         let mut every_hour = tokio::time::interval(std::time::Duration::from_secs(3600));
         loop {
             every_hour.tick().await;
-            match ist_intake::documents::store::delete_abandoned(&pool, ABANDONED_UPLOAD_HOURS).await {
+            match ist_intake::attachments::store::delete_abandoned(&pool, ABANDONED_UPLOAD_HOURS).await {
                 Ok(0) => {}
                 Ok(count) => tracing::info!("deleted {count} uploads that were never submitted"),
                 Err(err) => tracing::error!(error = %err, "deleting abandoned uploads failed: {err}"),

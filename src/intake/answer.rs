@@ -110,7 +110,7 @@ pub fn render_own(
         .collect();
     let can_withdraw =
         status::transition(full.request.kind, full.request.status, Action::Withdraw, Actor::Requester).is_ok();
-    let can_add_documents = crate::documents::web::accepts_documents(full.request.status);
+    let can_add_documents = crate::attachments::web::accepts_documents(full.request.status);
     let document_hint = super::documents::hint(&signed.page.state.settings.uploads);
     let view = RequestView::new(full, signed.page.state.settings.time_zone);
     render_with_status(

@@ -14,8 +14,8 @@ use super::forms::{
 use super::request_flow::{FormView, RequestForm};
 use super::state::{APP_REGISTRATION_DRAFT_KEY, AnswerRow};
 use crate::accounts::User;
+use crate::attachments::store::DocumentSummary;
 use crate::config::Settings;
-use crate::documents::store::DocumentSummary;
 use crate::graph::{Catalogue, Resolution, risk};
 use crate::policy::{OutcomeKind, Path, Policy};
 use crate::requests::validation::is_in_domains;

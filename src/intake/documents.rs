@@ -5,9 +5,9 @@
 use sqlx::PgConnection;
 
 use crate::accounts::UserId;
+use crate::attachments::store::{self, DocumentSummary};
+use crate::attachments::upload::{FILE_FIELD, FileOutcome, mib};
 use crate::config::UploadLimits;
-use crate::documents::store::{self, DocumentSummary};
-use crate::documents::upload::{FILE_FIELD, FileOutcome, mib};
 use crate::web::form::FieldErrors;
 
 /// The action of a document's Remove button is this prefix and its id.

@@ -16,8 +16,8 @@ use super::forms::{
 use super::request_flow::{FormView, RequestForm};
 use super::state::{AnswerRow, EXCEPTION_DRAFT_KEY};
 use crate::accounts::User;
+use crate::attachments::store::DocumentSummary;
 use crate::config::Settings;
-use crate::documents::store::DocumentSummary;
 use crate::policy::{OutcomeKind, Path, Policy, PrefillField};
 use crate::requests::{ExceptionDetails, NewRequest, RequesterDetails};
 use crate::web::form::FieldErrors;

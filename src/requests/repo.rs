@@ -327,7 +327,7 @@ pub struct FullRequest {
     pub request: RequestDetail,
     pub vendor_links: Vec<String>,
     pub scopes: Vec<super::Scope>,
-    pub documents: Vec<crate::documents::store::DocumentSummary>,
+    pub documents: Vec<crate::attachments::store::DocumentSummary>,
     pub history: Vec<HistoryEvent>,
     pub registration: Option<CreatedRegistration>,
     pub granted: Vec<super::Scope>,
@@ -402,7 +402,7 @@ pub async fn find_by_reference(
             .fetch_all(&mut *conn)
             .await?;
     let scopes = load_scopes(&mut *conn, request.id.0).await?;
-    let documents = crate::documents::store::list_for_request(&mut *conn, request.id.0).await?;
+    let documents = crate::attachments::store::list_for_request(&mut *conn, request.id.0).await?;
     let history = sqlx::query_as(
         "SELECT events.kind::text AS kind, actor.display_name AS actor_name, from_status, to_status, body,
                 field, before_value, after_value, assignee.display_name AS assignee_name, occurred_at

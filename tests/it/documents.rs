@@ -358,7 +358,7 @@ async fn abandoned_uploads_are_deleted_after_a_day(pool: PgPool) {
         .await
         .unwrap();
 
-    let deleted = ist_intake::documents::store::delete_abandoned(&app.pool, 24).await.unwrap();
+    let deleted = ist_intake::attachments::store::delete_abandoned(&app.pool, 24).await.unwrap();
     assert_eq!(deleted, 1);
     let names: Vec<String> = stored(&app).await.into_iter().map(|(name, ..)| name).collect();
     assert_eq!(names, vec!["new.txt".to_owned()]);
