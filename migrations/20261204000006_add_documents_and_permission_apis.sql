@@ -41,10 +41,10 @@ CREATE TABLE documents (
     CONSTRAINT documents_size_matches CHECK (octet_length(content) = size_bytes)
 );
 
--- The same file is stored once per request, and once among one user's
--- documents that wait for a submit.
+-- The same file is stored once per request. Pending uploads are checked
+-- against the other files of their own form, by the application.
 CREATE UNIQUE INDEX documents_request_sha256_key ON documents (request_id, sha256) WHERE request_id IS NOT NULL;
-CREATE UNIQUE INDEX documents_pending_sha256_key ON documents (uploaded_by, sha256) WHERE request_id IS NULL;
+CREATE INDEX documents_pending_idx ON documents (uploaded_by, sha256) WHERE request_id IS NULL;
 CREATE INDEX documents_pending_age_idx ON documents (uploaded_at) WHERE request_id IS NULL;
 
 ALTER TYPE request_event_kind ADD VALUE 'document_added';

@@ -36,6 +36,13 @@ impl AppState {
     }
 }
 
+/// Time allowed for a request, except an upload.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Time allowed for a post that may carry files: a full set at the default
+/// limits (about 70 MiB) arrives in this time at 1 Mbit/s.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
 /// Idle sessions end after this long.
 const SESSION_IDLE_LIMIT: time::Duration = time::Duration::hours(8);
 
@@ -60,9 +67,6 @@ pub fn router(state: AppState) -> Router {
         .with_secure(state.settings.cookies_secure())
         .with_expiry(Expiry::OnInactivity(SESSION_IDLE_LIMIT));
 
-    // Upload forms may carry files; every other body keeps axum's 2 MB default.
-    let upload_limit = DefaultBodyLimit::max(state.settings.uploads.max_body_bytes());
-
     let routes = Router::new()
         // Anyone, signed in or not.
         .route("/", get(intake::start::start_page))
@@ -78,20 +82,10 @@ pub fn router(state: AppState) -> Router {
         .route("/permissions/search.json", get(intake::permissions::search_json))
         .route("/permissions/notes.json", get(intake::permissions::notes_json))
         // Any signed-in user; requesters see only their own requests.
-        .route(
-            "/requests/new/app-registration",
-            get(request_flow::form_page::<AppRegistrationForm>)
-                .post(request_flow::save_form::<AppRegistrationForm>)
-                .layer(upload_limit),
-        )
+        .route("/requests/new/app-registration", get(request_flow::form_page::<AppRegistrationForm>))
         .route("/requests/new/app-registration/check", get(request_flow::check_page::<AppRegistrationForm>))
         .route("/requests/new/app-registration/submit", post(request_flow::submit::<AppRegistrationForm>))
-        .route(
-            "/requests/new/exception",
-            get(request_flow::form_page::<ExceptionForm>)
-                .post(request_flow::save_form::<ExceptionForm>)
-                .layer(upload_limit),
-        )
+        .route("/requests/new/exception", get(request_flow::form_page::<ExceptionForm>))
         .route("/requests/new/exception/check", get(request_flow::check_page::<ExceptionForm>))
         .route("/requests/new/exception/submit", post(request_flow::submit::<ExceptionForm>))
         .route("/requests", get(intake::my_requests::list))
@@ -99,8 +93,6 @@ pub fn router(state: AppState) -> Router {
         .route("/requests/{reference}/answer", post(intake::answer::answer))
         .route("/requests/{reference}/withdraw", post(intake::answer::withdraw))
         .route("/requests/{reference}/submitted", get(intake::my_requests::confirmation))
-        // The request's requester only.
-        .route("/requests/{reference}/documents", post(attachments::web::add).layer(upload_limit))
         // The request's requester and reviewers; anyone else gets 404.
         .route("/requests/{reference}/documents/{document}", get(attachments::web::download))
         // Reviewers and admins.
@@ -116,10 +108,22 @@ pub fn router(state: AppState) -> Router {
         .route("/review/{reference}/notes", post(review::actions::add_note))
         .route("/review/{reference}/assign", post(review::actions::assign))
         .route("/static/{file}", get(web::static_file))
-        .fallback(web::not_found);
+        .fallback(web::not_found)
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
+
+    // Posts that may carry files get a larger body limit and more time, so
+    // a large upload on a slow connection can finish.
+    let uploads = Router::new()
+        // Any signed-in user.
+        .route("/requests/new/app-registration", post(request_flow::save_form::<AppRegistrationForm>))
+        .route("/requests/new/exception", post(request_flow::save_form::<ExceptionForm>))
+        // The request's requester only.
+        .route("/requests/{reference}/documents", post(attachments::web::add))
+        .layer(DefaultBodyLimit::max(state.settings.uploads.max_body_bytes()))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, UPLOAD_TIMEOUT));
 
     routes
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+        .merge(uploads)
         .layer(axum::middleware::from_fn(web::csrf::verify_post))
         .layer(axum::middleware::from_fn_with_state(state.clone(), web::error::error_pages))
         .layer(sessions)

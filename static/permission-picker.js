@@ -1,7 +1,7 @@
 // Progressive enhancement for the permission rows of the app-registration
 // form. Without this script the form works as plain inputs, and the server
 // checks every name. With it, typing a name lists matching Microsoft Graph
-// permissions, and picking a high-risk one shows its note at once.
+// and Exchange Online permissions, and picking a high-risk one shows its note.
 // NOTE: no browser test drives this script yet; the server checks every rule it helps with.
 (function () {
   "use strict";
@@ -38,7 +38,7 @@
     list.id = listId;
     list.className = "picker-options";
     list.setAttribute("role", "listbox");
-    list.setAttribute("aria-label", "Matching Microsoft Graph permissions");
+    list.setAttribute("aria-label", "Matching permissions");
     list.hidden = true;
     name.parentNode.insertBefore(list, name.nextSibling);
     name.setAttribute("role", "combobox");
@@ -86,13 +86,15 @@
       if (!option) { return; }
       name.value = option.dataset.name;
       type.value = option.dataset.type;
+      api.value = option.dataset.api;
+      showApiName();
       close();
       refreshNotes();
     }
 
     var search = debounce(function () {
       var query = name.value.trim();
-      if (api.value !== "microsoft_graph" || query.length < 2) { close(); return; }
+      if (api.value === "other" || query.length < 2) { close(); return; }
       getJson("/permissions/search.json?q=" + encodeURIComponent(query), function (results) {
         list.textContent = "";
         options = results.map(function (result, i) {
@@ -101,6 +103,7 @@
           option.setAttribute("role", "option");
           option.dataset.name = result.name;
           option.dataset.type = result.type;
+          option.dataset.api = result.api;
           option.textContent = result.name + " (" + result.type + "): " + result.display_name;
           option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(i); });
           list.appendChild(option);

@@ -116,6 +116,10 @@ pub enum Rejection {
     UnknownType,
     /// A ZIP archive that is not a readable DOCX, XLSX, PPTX or ODT file.
     Archive,
+    /// Text with a UTF-16 byte-order mark, as Windows Notepad's "Unicode" saves it.
+    Utf16Text,
+    /// An OLE compound file: a legacy .doc, .xls or .ppt, or a password-protected Office file.
+    LegacyOffice,
 }
 
 impl Rejection {
@@ -130,6 +134,13 @@ impl Rejection {
                 "it is a ZIP archive but not a readable Word (DOCX), Excel (XLSX), PowerPoint (PPTX) \
                  or OpenDocument text (ODT) file, and other archives are not accepted"
             }
+            Rejection::Utf16Text => {
+                "it is text saved as UTF-16, so save it as UTF-8 text or as a PDF and upload it again"
+            }
+            Rejection::LegacyOffice => {
+                "it is an old-style Office file (.doc, .xls or .ppt) or a password-protected one, so \
+                 save it as DOCX, XLSX, PPTX or PDF without a password and upload it again"
+            }
         }
     }
 }
@@ -137,6 +148,8 @@ impl Rejection {
 const PDF_MAGIC: &[u8] = b"%PDF-";
 const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1a\n";
 const JPEG_MAGIC: &[u8] = b"\xFF\xD8\xFF";
+/// The signature that starts an OLE compound file.
+const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 /// The local file header signature that starts a ZIP archive.
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 
@@ -165,6 +178,12 @@ pub fn detect(content: &[u8]) -> Result<DocumentType, Rejection> {
     }
     if is_plain_text(content) {
         return Ok(DocumentType::Text);
+    }
+    if content.starts_with(OLE_MAGIC) {
+        return Err(Rejection::LegacyOffice);
+    }
+    if content.starts_with(b"\xFF\xFE") || content.starts_with(b"\xFE\xFF") {
+        return Err(Rejection::Utf16Text);
     }
 
     Err(Rejection::UnknownType)
@@ -664,10 +683,16 @@ mod tests {
     }
 
     #[test]
+    fn detect_names_legacy_office_files() {
+        let doc = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00\x00\x00".to_vec();
+        assert_eq!(detect(&doc), Err(Rejection::LegacyOffice));
+    }
+
+    #[test]
     fn detect_rejects_utf16_text() {
         let utf16le: Vec<u8> =
             [0xFF, 0xFE].into_iter().chain("hello\r\n".encode_utf16().flat_map(u16::to_le_bytes)).collect();
-        assert_eq!(detect(&utf16le), Err(Rejection::UnknownType));
+        assert_eq!(detect(&utf16le), Err(Rejection::Utf16Text));
     }
 
     #[test]

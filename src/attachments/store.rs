@@ -71,38 +71,26 @@ impl NewDocument {
     }
 }
 
-/// Stores an upload that waits for its form's submit, or finds the same
-/// content this user already uploaded. Returns its id and whether it is new.
+/// Stores an upload that waits for its form's submit and returns it as listed.
 pub async fn store_pending(
     conn: &mut PgConnection,
     owner: UserId,
     document: &NewDocument,
-) -> Result<(i64, bool), sqlx::Error> {
-    let sha256 = document.sha256();
-    let inserted: Option<i64> = sqlx::query_scalar(
+) -> Result<DocumentSummary, sqlx::Error> {
+    let row: SummaryRow = sqlx::query_as(&format!(
         "INSERT INTO documents (uploaded_by, file_name, document_type, size_bytes, sha256, content)
          VALUES ($1, $2, $3::document_type, $4, $5, $6)
-         ON CONFLICT (uploaded_by, sha256) WHERE request_id IS NULL DO NOTHING
-         RETURNING id",
-    )
+         RETURNING {SUMMARY_COLUMNS}"
+    ))
     .bind(owner)
     .bind(&document.file_name)
     .bind(document.document_type.as_str())
     .bind(document.size())
-    .bind(&sha256)
+    .bind(document.sha256())
     .bind(&document.content)
-    .fetch_optional(&mut *conn)
+    .fetch_one(conn)
     .await?;
-    if let Some(id) = inserted {
-        return Ok((id, true));
-    }
-    let id =
-        sqlx::query_scalar("SELECT id FROM documents WHERE uploaded_by = $1 AND sha256 = $2 AND request_id IS NULL")
-            .bind(owner)
-            .bind(&sha256)
-            .fetch_one(&mut *conn)
-            .await?;
-    Ok((id, false))
+    Ok(row.into())
 }
 
 /// The user's pending uploads among `ids`, in the order given.
@@ -151,14 +139,23 @@ pub async fn list_for_request(conn: &mut PgConnection, request_id: i64) -> Resul
     Ok(rows.into_iter().map(DocumentSummary::from).collect())
 }
 
-/// Adds a document to an existing request with a history event. Returns
-/// None when the request already holds the same content.
+/// The result of adding a document to a submitted request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Added {
+    Stored(i64),
+    /// The request already has the same content, under this name.
+    Duplicate(String),
+}
+
+/// Adds a document to an existing request with a history event, unless the
+/// request already has the same content.
 pub async fn add_to_request(
     conn: &mut PgConnection,
     request_id: i64,
     actor: UserId,
     document: &NewDocument,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Added, sqlx::Error> {
+    let sha256 = document.sha256();
     let id: Option<i64> = sqlx::query_scalar(
         "INSERT INTO documents (request_id, uploaded_by, file_name, document_type, size_bytes, sha256, content)
          VALUES ($1, $2, $3, $4::document_type, $5, $6, $7)
@@ -170,27 +167,30 @@ pub async fn add_to_request(
     .bind(&document.file_name)
     .bind(document.document_type.as_str())
     .bind(document.size())
-    .bind(document.sha256())
+    .bind(&sha256)
     .bind(&document.content)
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some(id) = id {
-        sqlx::query(
-            "INSERT INTO request_events (request_id, kind, actor_id, body, document_id)
-             VALUES ($1, 'document_added', $2, $3, $4)",
-        )
-        .bind(request_id)
-        .bind(actor)
-        .bind(&document.file_name)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query("UPDATE requests SET updated_at = now() WHERE id = $1")
+    let Some(id) = id else {
+        let existing = sqlx::query_scalar("SELECT file_name FROM documents WHERE request_id = $1 AND sha256 = $2")
             .bind(request_id)
-            .execute(&mut *conn)
+            .bind(&sha256)
+            .fetch_one(&mut *conn)
             .await?;
-    }
-    Ok(id)
+        return Ok(Added::Duplicate(existing));
+    };
+    sqlx::query(
+        "INSERT INTO request_events (request_id, kind, actor_id, body, document_id)
+         VALUES ($1, 'document_added', $2, $3, $4)",
+    )
+    .bind(request_id)
+    .bind(actor)
+    .bind(&document.file_name)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE requests SET updated_at = now() WHERE id = $1").bind(request_id).execute(&mut *conn).await?;
+    Ok(Added::Stored(id))
 }
 
 /// A document's name, type and content, for a download.

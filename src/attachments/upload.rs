@@ -50,6 +50,35 @@ fn read_error(err: MultipartError) -> AppError {
     }
 }
 
+/// Undoes the escapes that browsers apply to a multipart file name: HTML
+/// form submission writes `"`, CR and LF as `%22`, `%0D` and `%0A`.
+fn unescape_file_name(raw: &str) -> String {
+    let mut name = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(position) = rest.find('%') {
+        name.push_str(&rest[..position]);
+        let escape = rest.get(position..position + 3).unwrap_or_default();
+        let decoded = match escape.to_ascii_uppercase().as_str() {
+            "%22" => Some('"'),
+            "%0D" => Some('\r'),
+            "%0A" => Some('\n'),
+            _ => None,
+        };
+        match decoded {
+            Some(character) => {
+                name.push(character);
+                rest = &rest[position + 3..];
+            }
+            None => {
+                name.push('%');
+                rest = &rest[position + 1..];
+            }
+        }
+    }
+    name.push_str(rest);
+    name
+}
+
 /// Megabytes for messages, from the limit in bytes.
 pub fn mib(bytes: u64) -> u64 {
     bytes / (1024 * 1024)
@@ -62,7 +91,7 @@ pub async fn read(mut multipart: Multipart, limits: &UploadLimits) -> Result<Rea
     let mut text_bytes = 0usize;
     while let Some(mut field) = multipart.next_field().await.map_err(read_error)? {
         let name = field.name().unwrap_or_default().to_owned();
-        let Some(raw_file_name) = field.file_name().map(str::to_owned) else {
+        let Some(raw_file_name) = field.file_name().map(unescape_file_name) else {
             let value = field.text().await.map_err(read_error)?;
             text_bytes += name.len() + value.len();
             if text_bytes > MAX_TEXT_BYTES {
@@ -106,4 +135,19 @@ pub async fn read(mut multipart: Multipart, limits: &UploadLimits) -> Result<Rea
         }
     }
     Ok(form)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browser_escapes_are_undone() {
+        assert_eq!(unescape_file_name("a%22b%0D%0Ac.txt"), "a\"b\r\nc.txt");
+    }
+
+    #[test]
+    fn other_percent_signs_stay() {
+        assert_eq!(unescape_file_name("100%25 done %2.pdf%"), "100%25 done %2.pdf%");
+    }
 }

@@ -70,10 +70,24 @@ pub async fn add(signed: SignedIn, Path(reference): Path<String>, multipart: Mul
     let read = upload::read(multipart, &limits).await?;
     csrf::check(&signed.page.session, read.field(csrf::FORM_FIELD)).await?;
 
-    let mut errors = FieldErrors::default();
     if !accepts_documents(full.request.status) {
-        errors.add(FILE_FIELD, "Documents can only be added while the request is submitted or waiting for your answer");
-    } else if read.files.is_empty() {
+        // The form is not on the page in this status, so the reason goes in a banner.
+        let banner = format!(
+            "Nothing was uploaded: documents can only be added while the request is submitted or waiting for your answer, and it is now {}.",
+            full.request.status.label().to_lowercase()
+        );
+        return render_own(
+            &signed,
+            full,
+            None,
+            String::new(),
+            FieldErrors::default(),
+            Some(banner),
+            StatusCode::CONFLICT,
+        );
+    }
+    let mut errors = FieldErrors::default();
+    if read.files.is_empty() {
         errors.add(FILE_FIELD, "Choose at least one file to upload");
     }
     let mut count = full.documents.len();
@@ -105,14 +119,20 @@ pub async fn add(signed: SignedIn, Path(reference): Path<String>, multipart: Mul
                         mib(limits.max_total_bytes)
                     ),
                 );
-            } else if store::add_to_request(&mut tx, full.request.id.0, signed.user.id, &document).await?.is_some() {
-                count += 1;
-                total += document.content.len() as u64;
             } else {
-                errors.add_another(
-                    FILE_FIELD,
-                    format!("{} was not added because the request already has the same file", document.file_name),
-                );
+                match store::add_to_request(&mut tx, full.request.id.0, signed.user.id, &document).await? {
+                    store::Added::Stored(_) => {
+                        count += 1;
+                        total += document.content.len() as u64;
+                    }
+                    store::Added::Duplicate(existing) => errors.add_another(
+                        FILE_FIELD,
+                        format!(
+                            "{} was not added because the request already has the same file, as {existing}",
+                            document.file_name
+                        ),
+                    ),
+                }
             }
         }
         // Files that were accepted are kept even when others were refused,

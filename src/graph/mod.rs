@@ -47,6 +47,42 @@ pub struct Catalogue {
     by_name: HashMap<String, Vec<usize>>,
 }
 
+/// The order of search results: a name that starts with the query, then a
+/// name that contains its words, then a display name that does, then a
+/// description only; shorter names first within each.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SearchRank {
+    tier: u8,
+    name_length: usize,
+    name: String,
+}
+
+impl SearchRank {
+    /// Ranks a permission for a query, or returns None when it does not match.
+    pub fn of(permission: &Permission, query: &str) -> Option<SearchRank> {
+        let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
+        if words.is_empty() {
+            return None;
+        }
+        let name = permission.name.to_lowercase();
+        let display_name = permission.display_name.to_lowercase();
+        let description = permission.description.to_lowercase();
+        let all_in = |text: &str| words.iter().all(|word| text.contains(word.as_str()));
+        let tier = if name.starts_with(&query.trim().to_lowercase()) {
+            0
+        } else if all_in(&name) {
+            1
+        } else if all_in(&format!("{name} {display_name}")) {
+            2
+        } else if all_in(&format!("{name} {display_name} {description}")) {
+            3
+        } else {
+            return None;
+        };
+        Some(SearchRank { tier, name_length: name.len(), name })
+    }
+}
+
 /// Result of comparing a typed name and type with the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution<'a> {
@@ -128,29 +164,16 @@ impl Catalogue {
         &EXCHANGE
     }
 
-    /// Permissions whose name or description contains every word of
-    /// `query`, ignoring case; names that start with the query come first.
+    /// Finds permissions whose name, display name or description contains
+    /// every word of `query`, ignoring case, best matches first (see [`SearchRank`]).
     pub fn search(&self, query: &str, limit: usize) -> Vec<&Permission> {
-        let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
-        if words.is_empty() {
-            return Vec::new();
-        }
-        let first = words[0].as_str();
-        let mut found: Vec<&Permission> = self
+        let mut found: Vec<(SearchRank, &Permission)> = self
             .permissions
             .iter()
-            .filter(|permission| {
-                let text = format!("{} {} {}", permission.name, permission.display_name, permission.description)
-                    .to_lowercase();
-                words.iter().all(|word| text.contains(word.as_str()))
-            })
+            .filter_map(|permission| SearchRank::of(permission, query).map(|rank| (rank, permission)))
             .collect();
-        found.sort_by_key(|permission| {
-            let name = permission.name.to_lowercase();
-            (!name.starts_with(first), !name.contains(first), name.len(), permission.name.clone())
-        });
-        found.truncate(limit);
-        found
+        found.sort_by(|left, right| left.0.cmp(&right.0));
+        found.into_iter().take(limit).map(|(_, permission)| permission).collect()
     }
 
     pub fn len(&self) -> usize {

@@ -16,7 +16,8 @@ pub struct RiskRule {
     pub applies: fn(&Scope) -> bool,
 }
 
-const MAILBOX_WIDE_GRAPH: [&str; 3] = ["Mail.Send", "Mail.ReadWrite", "Mail.Read"];
+const MAILBOX_WIDE_GRAPH: [&str; 5] =
+    ["Mail.Send", "Mail.ReadWrite", "Mail.Read", "Mail.ReadBasic", "Mail.ReadBasic.All"];
 const EXCHANGE_PROTOCOL: [&str; 4] = ["full_access_as_app", "SMTP.SendAsApp", "IMAP.AccessAsApp", "POP.AccessAsApp"];
 
 fn is_application(scope: &Scope) -> bool {
@@ -59,11 +60,15 @@ fn mailbox_protocol(scope: &Scope) -> bool {
 }
 
 fn unlisted(scope: &Scope) -> bool {
-    scope.unlisted
+    scope.unlisted && scope.api != PermissionApi::Other
+}
+
+fn other_api(scope: &Scope) -> bool {
+    scope.api == PermissionApi::Other
 }
 
 /// The rules, in the order flags are shown.
-pub static RULES: [RiskRule; 5] = [
+pub static RULES: [RiskRule; 6] = [
     RiskRule {
         id: "tenant_wide_mailbox",
         title: "Every mailbox",
@@ -104,6 +109,13 @@ pub static RULES: [RiskRule; 5] = [
         reviewer_text: "Neither Microsoft's published Graph catalogue nor the built-in Exchange Online list has this name, so IST must confirm in Entra ID that it exists and what it allows before granting it.",
         requester_note: None,
         applies: unlisted,
+    },
+    RiskRule {
+        id: "other_api",
+        title: "Another API",
+        reviewer_text: "This permission belongs to an API that the service cannot check, so IST must confirm with the vendor and in Entra ID what it allows before granting it.",
+        requester_note: None,
+        applies: other_api,
     },
 ];
 
@@ -203,8 +215,29 @@ mod tests {
     }
 
     #[test]
-    fn unlisted_fires_on_other_api() {
-        assert!((rule("unlisted").applies)(&scope(PermissionApi::Other, "Sites.Manage", PermissionType::Delegated)));
+    fn unlisted_fires_on_confirmed_graph_name() {
+        let confirmed = Scope { unlisted: true, ..graph("Reports.ReadSecret", PermissionType::Delegated) };
+        assert!((rule("unlisted").applies)(&confirmed));
+    }
+
+    #[test]
+    fn unlisted_is_silent_on_other_api() {
+        assert!(!(rule("unlisted").applies)(&scope(PermissionApi::Other, "Sites.Manage", PermissionType::Delegated)));
+    }
+
+    #[test]
+    fn other_api_fires_on_other_api() {
+        assert!((rule("other_api").applies)(&scope(PermissionApi::Other, "reports:read", PermissionType::Delegated)));
+    }
+
+    #[test]
+    fn other_api_is_silent_on_graph() {
+        assert!(!(rule("other_api").applies)(&graph("Mail.Send", PermissionType::Delegated)));
+    }
+
+    #[test]
+    fn tenant_wide_mailbox_fires_on_application_mail_read_basic_all() {
+        assert!((rule("tenant_wide_mailbox").applies)(&graph("Mail.ReadBasic.All", PermissionType::Application)));
     }
 
     #[test]

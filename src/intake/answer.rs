@@ -47,6 +47,8 @@ struct DetailPage {
     can_withdraw: bool,
     /// Documents can be added while the request waits on IST or on the requester.
     can_add_documents: bool,
+    /// The request has as many documents as one request may.
+    documents_full: bool,
     document_hint: String,
 }
 
@@ -110,6 +112,8 @@ pub fn render_own(
         .collect();
     let can_withdraw =
         status::transition(full.request.kind, full.request.status, Action::Withdraw, Actor::Requester).is_ok();
+    let document_count = full.documents.len();
+    let documents_full = document_count >= signed.page.state.settings.uploads.max_files;
     let can_add_documents = crate::attachments::web::accepts_documents(full.request.status);
     let document_hint = super::documents::hint(&signed.page.state.settings.uploads);
     let view = RequestView::new(full, signed.page.state.settings.time_zone);
@@ -124,6 +128,7 @@ pub fn render_own(
             banner,
             can_withdraw,
             can_add_documents,
+            documents_full,
             document_hint,
         },
     )

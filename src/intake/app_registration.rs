@@ -126,6 +126,16 @@ fn scope_type_id(index: usize) -> String {
     format!("scope_type_{index}")
 }
 
+fn scope_api_id(index: usize) -> String {
+    format!("scope_api_{index}")
+}
+
+/// Puts "a" or "an" before an API's name, as in "an Office 365 Exchange Online".
+fn with_article(label: &str) -> String {
+    let article = if label.starts_with(['A', 'E', 'I', 'O', 'U']) { "an" } else { "a" };
+    format!("{article} {label}")
+}
+
 fn scope_api_name_id(index: usize) -> String {
     format!("scope_api_name_{index}")
 }
@@ -169,7 +179,7 @@ impl AppRegistrationForm {
                 let name = value(&self.scope_name, index);
                 let mut row = ScopeRow {
                     number: index + 1,
-                    api_id: format!("scope_api_{index}"),
+                    api_id: scope_api_id(index),
                     api_name_id: scope_api_name_id(index),
                     name_id: scope_name_id(index),
                     type_id: scope_type_id(index),
@@ -221,7 +231,7 @@ impl AppRegistrationForm {
             }
             let (canonical, unknown) = match api {
                 PermissionApi::Other => (name.to_owned(), false),
-                _ => match catalogue_for(api).resolve(name, permission_type) {
+                _ => match catalogue_for(api).resolve(without_resource(name), permission_type) {
                     Resolution::Found(permission) => (permission.name.clone(), false),
                     Resolution::WrongType { .. } => (name.to_owned(), false),
                     Resolution::Unknown { .. } => (name.to_owned(), true),
@@ -324,7 +334,7 @@ impl AppRegistrationForm {
             let mut canonical = name.to_owned();
             let mut unlisted = api == PermissionApi::Other;
             if api != PermissionApi::Other {
-                match catalogue_for(api).resolve(name, permission_type) {
+                match catalogue_for(api).resolve(without_resource(name), permission_type) {
                     Resolution::Found(permission) => canonical = permission.name.clone(),
                     Resolution::WrongType { name: listed, available } => {
                         errors.add(
@@ -340,6 +350,23 @@ impl AppRegistrationForm {
                         continue;
                     }
                     Resolution::Unknown { suggestions } => {
+                        let other_api = match api {
+                            PermissionApi::ExchangeOnline => PermissionApi::MicrosoftGraph,
+                            _ => PermissionApi::ExchangeOnline,
+                        };
+                        if let Some(listed) = catalogue_for(other_api).find(without_resource(name)).first() {
+                            errors.add(
+                                scope_api_id(index),
+                                format!(
+                                    "{} is {} permission, not {} one. Choose {} as the API of permission {number}",
+                                    listed.name,
+                                    with_article(other_api.label()),
+                                    with_article(api.label()),
+                                    other_api.label()
+                                ),
+                            );
+                            continue;
+                        }
                         if name.chars().any(char::is_whitespace) {
                             // No permission name has a space, so it cannot be kept as typed.
                             let advice = match suggestions.as_slice() {
@@ -395,6 +422,22 @@ fn article(permission_type: PermissionType) -> &'static str {
         PermissionType::Application => "an",
         PermissionType::Delegated => "a",
     }
+}
+
+/// Removes the resource address that vendors often write before a scope,
+/// as in https://graph.microsoft.com/Mail.Send or
+/// https://outlook.office365.com/SMTP.SendAsApp, so the name itself is looked up.
+fn without_resource(name: &str) -> &str {
+    const RESOURCES: [&str; 3] =
+        ["https://graph.microsoft.com/", "https://outlook.office365.com/", "https://outlook.office.com/"];
+    RESOURCES
+        .iter()
+        .find_map(|resource| {
+            name.get(..resource.len())
+                .filter(|start| start.eq_ignore_ascii_case(resource))
+                .map(|_| &name[resource.len()..])
+        })
+        .unwrap_or(name)
 }
 
 /// Returns the catalogue a permission's name is checked against.

@@ -49,8 +49,11 @@ pub async fn load(
     values: &[String],
 ) -> Result<(Vec<DocumentSummary>, usize), sqlx::Error> {
     let ids = parse_ids(values);
-    let documents = store::pending(conn, owner, &ids).await?;
+    let mut documents = store::pending(conn, owner, &ids).await?;
     let lost = ids.len() - documents.len();
+    // A crafted post could list two uploads of one file; a request keeps one.
+    let mut seen = std::collections::HashSet::new();
+    documents.retain(|document| seen.insert(document.sha256.clone()));
     Ok((documents, lost))
 }
 
@@ -92,11 +95,18 @@ pub async fn apply(
                             mib(limits.max_total_bytes)
                         ),
                     );
+                } else if let Some(same) =
+                    documents.iter().find(|listed| listed.sha256 == hex::encode(document.sha256()))
+                {
+                    errors.add_another(
+                        FILE_FIELD,
+                        format!(
+                            "{} was not added again because it is the same file as {}, which is already uploaded",
+                            document.file_name, same.file_name
+                        ),
+                    );
                 } else {
-                    let (id, _) = store::store_pending(conn, owner, &document).await?;
-                    if !documents.iter().any(|existing| existing.id == id) {
-                        documents.extend(store::pending(conn, owner, &[id]).await?);
-                    }
+                    documents.push(store::store_pending(conn, owner, &document).await?);
                 }
             }
         }

@@ -1,4 +1,5 @@
-//! Searching the Microsoft Graph permission catalogue: a page that works
+//! Searching the Microsoft Graph permission catalogue and the built-in
+//! Exchange Online list: a page that works
 //! without JavaScript, and two small JSON endpoints for the form's picker.
 
 use askama::Template;
@@ -7,7 +8,7 @@ use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::graph::{Catalogue, Permission, risk};
+use crate::graph::{Catalogue, Permission, SearchRank, risk};
 use crate::requests::{PermissionApi, PermissionType, Scope};
 use crate::web::page::Chrome;
 use crate::web::{AppError, Page, render};
@@ -29,25 +30,44 @@ fn clean_query(query: &str) -> String {
     query.chars().filter(|ch| !ch.is_control()).take(MAX_QUERY_CHARS).collect::<String>().trim().to_owned()
 }
 
+/// Searches Microsoft Graph and the built-in Exchange Online list together,
+/// best matches first.
+fn search_all(query: &str, limit: usize) -> Vec<(PermissionApi, &'static Permission)> {
+    let mut found: Vec<(SearchRank, PermissionApi, &'static Permission)> = Vec::new();
+    for (api, catalogue) in [
+        (PermissionApi::MicrosoftGraph, Catalogue::shipped()),
+        (PermissionApi::ExchangeOnline, Catalogue::exchange_online()),
+    ] {
+        for permission in catalogue.search(query, limit) {
+            if let Some(rank) = SearchRank::of(permission, query) {
+                found.push((rank, api, permission));
+            }
+        }
+    }
+    found.sort_by(|left, right| left.0.cmp(&right.0));
+    found.into_iter().take(limit).map(|(_, api, permission)| (api, permission)).collect()
+}
+
 #[derive(Template)]
 #[template(path = "intake/permissions.html")]
-struct SearchPage<'a> {
+struct SearchPage {
     chrome: Chrome,
     query: String,
-    results: Vec<&'a Permission>,
+    results: Vec<(PermissionApi, &'static Permission)>,
     total: usize,
 }
 
 /// GET /permissions: anyone.
 pub async fn search_page(page: Page, Query(query): Query<SearchQuery>) -> Result<Response, AppError> {
     let query = clean_query(&query.q);
-    let catalogue = Catalogue::shipped();
-    let results = catalogue.search(&query, PAGE_RESULTS);
-    render(&SearchPage { chrome: page.chrome(), total: catalogue.len(), query, results })
+    let results = search_all(&query, PAGE_RESULTS);
+    let total = Catalogue::shipped().len() + Catalogue::exchange_online().len();
+    render(&SearchPage { chrome: page.chrome(), total, query, results })
 }
 
 #[derive(Serialize)]
 pub struct PickerResult {
+    api: &'static str,
     name: String,
     #[serde(rename = "type")]
     permission_type: &'static str,
@@ -57,10 +77,10 @@ pub struct PickerResult {
 /// GET /permissions/search.json: anyone; the picker's suggestions.
 pub async fn search_json(Query(query): Query<SearchQuery>) -> Response {
     let query = clean_query(&query.q);
-    let results: Vec<PickerResult> = Catalogue::shipped()
-        .search(&query, PICKER_RESULTS)
+    let results: Vec<PickerResult> = search_all(&query, PICKER_RESULTS)
         .into_iter()
-        .map(|permission| PickerResult {
+        .map(|(api, permission)| PickerResult {
+            api: api.as_str(),
             name: permission.name.clone(),
             permission_type: permission.permission_type.as_str(),
             display_name: permission.display_name.clone(),

@@ -212,9 +212,11 @@ fn register_step(input: &PlanInput<'_>) -> PlanStep {
 }
 
 fn scope_step(input: &PlanInput<'_>) -> PlanStep {
-    // The OPATH filter is built here and passed as one single-quoted literal,
-    // so ps_quote doubles the quotes around the address inside it.
-    let filter = format!("PrimarySmtpAddress -eq '{}'", sending_address(input));
+    // OPATH escapes an apostrophe inside a quoted value by doubling it, as
+    // in 'o''brien@example.edu'. The whole filter is then one PowerShell
+    // single-quoted literal, so ps_quote doubles every quote once more.
+    let address = sending_address(input).replace('\'', "''");
+    let filter = format!("PrimarySmtpAddress -eq '{address}'");
     PlanStep {
         title: "Create a management scope for the sending mailbox".to_owned(),
         command: format!("New-ManagementScope -Name $ScopeName -RecipientRestrictionFilter {}", ps_quote(&filter)),
@@ -331,6 +333,22 @@ mod tests {
 
     fn has_title(steps: &[PlanStep], title: &str) -> bool {
         steps.iter().any(|step| step.title == title)
+    }
+
+    #[test]
+    fn apostrophe_in_address_is_escaped_twice() {
+        let scopes = [graph_application("Mail.Send")];
+        let input = PlanInput {
+            reference: REFERENCE,
+            application_name: "Bookings",
+            sending_address: "o'brien@uwaterloo.ca",
+            client_id: None,
+            scopes: &scopes,
+        };
+        let steps = least_privilege_plan(&input).expect("a plan");
+        let scope = steps.iter().find(|step| step.command.starts_with("New-ManagementScope")).expect("a scope step");
+        let expected = "-RecipientRestrictionFilter 'PrimarySmtpAddress -eq ''o''''brien@uwaterloo.ca'''";
+        assert!(scope.command.ends_with(expected), "{}", scope.command);
     }
 
     #[test]

@@ -85,10 +85,26 @@ fn return_path(parts: &Parts) -> String {
     if parts.method == Method::GET {
         return parts.uri.path_and_query().map_or(path, |value| value.as_str()).to_owned();
     }
-    match path.strip_suffix("/submit") {
-        Some(base) => format!("{base}/check"),
-        None => path.to_owned(),
+    if let Some(base) = path.strip_suffix("/submit") {
+        return format!("{base}/check");
     }
+    if path == "/review/assign" {
+        return "/review".to_owned();
+    }
+    // A post to a request's action comes back to the request's page, because
+    // the action's own path has no page to show.
+    const ACTIONS: [&str; 4] = ["/documents", "/withdraw", "/answer", "/notes"];
+    if let Some(base) = ACTIONS.iter().find_map(|action| path.strip_suffix(action))
+        && (base.starts_with("/requests/") || base.starts_with("/review/"))
+    {
+        return base.to_owned();
+    }
+    if let Some(base) =
+        path.strip_prefix("/review/").and_then(|rest| rest.rsplit_once('/')).map(|(reference, _)| reference)
+    {
+        return format!("/review/{base}");
+    }
+    path.to_owned()
 }
 
 /// The sign-in URL that comes back to `path` afterwards, except from the

@@ -204,10 +204,30 @@ async fn only_the_requester_and_reviewers_can_download(pool: PgPool) {
 async fn same_file_uploaded_twice_is_stored_once(pool: PgPool) {
     let app = TestApp::spawn(pool).await;
     let mut browser = open_form(&app, "dana@uwaterloo.ca").await;
-    upload(&mut browser, &[("one.pdf", &files::pdf())]).await;
-    let page = upload(&mut browser, &[("copy.pdf", &files::pdf())]).await;
+    let first = upload(&mut browser, &[("one.pdf", &files::pdf())]).await;
+    let id = first.attr("input[name=document]", "value").expect("the upload is listed");
+    let page =
+        browser.post_multipart(FORM, &[("document", &id), ("action", "upload")], &[("copy.pdf", &files::pdf())]).await;
+
     assert_eq!(page.texts(".document-list .document-name"), vec!["one.pdf".to_owned()]);
+    assert_eq!(
+        file_errors(&page),
+        vec![
+            "Error: copy.pdf was not added again because it is the same file as one.pdf, which is already uploaded"
+                .to_owned()
+        ]
+    );
     assert_eq!(stored(&app).await.len(), 1);
+}
+
+#[sqlx::test]
+async fn new_upload_keeps_its_own_name(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app, "dana@uwaterloo.ca").await;
+    upload(&mut browser, &[("report.exe", &files::pdf())]).await;
+    // A fresh form, as after opening the page again, lists nothing yet.
+    let page = upload(&mut browser, &[("vendor-guide.pdf", &files::pdf())]).await;
+    assert_eq!(page.texts(".document-list .document-name"), vec!["vendor-guide.pdf".to_owned()]);
 }
 
 #[sqlx::test]
@@ -303,7 +323,10 @@ async fn requester_adds_documents_after_submitting(pool: PgPool) {
         .await;
     assert_eq!(
         file_errors(&again),
-        vec!["Error: again.docx was not added because the request already has the same file".to_owned()]
+        vec![
+            "Error: again.docx was not added because the request already has the same file, as addendum.docx"
+                .to_owned()
+        ]
     );
 }
 
@@ -331,7 +354,10 @@ async fn documents_cannot_be_added_once_decided(pool: PgPool) {
         .unwrap();
     let page =
         browser.post_multipart(&format!("/requests/{reference}/documents"), &[], &[("x.pdf", &files::pdf())]).await;
-    assert_eq!(page.status, 422);
+    assert_eq!(page.status, 409);
+    let banner = page.text("[role=alert]");
+    assert!(banner.starts_with("Nothing was uploaded: documents can only be added"), "{banner}");
+    assert_eq!(page.error_summary(), vec![]);
     assert_eq!(stored(&app).await, vec![]);
 }
 
@@ -370,4 +396,14 @@ async fn abandoned_uploads_are_deleted_after_a_day(pool: PgPool) {
         "{}",
         page.body_text()
     );
+}
+
+#[sqlx::test]
+async fn signed_out_upload_returns_to_the_request_after_sign_in(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let visitor = app.browser();
+    let response =
+        visitor.multipart_raw("/requests/IST-AR-2026-000001/documents", None, &[], &[("a.pdf", &files::pdf())]).await;
+    assert_eq!(response.url().path(), "/sign-in");
+    assert_eq!(response.url().query(), Some("next=%2Frequests%2FIST-AR-2026-000001"));
 }

@@ -251,7 +251,7 @@ async fn search_page_finds_permissions_by_description(pool: PgPool) {
     let page = browser.get("/permissions?q=send+mail+as").await;
     assert!(page.texts("table td code").contains(&"Mail.Send".to_owned()), "{:?}", page.texts("table td code"));
     let json = browser.get_raw("/permissions/search.json?q=Mail.Se").await.text().await.unwrap();
-    assert!(json.starts_with(r#"[{"name":"Mail.Send""#), "{json}");
+    assert!(json.starts_with(r#"[{"api":"microsoft_graph","name":"Mail.Send""#), "{json}");
 }
 
 #[sqlx::test]
@@ -264,4 +264,67 @@ async fn csv_export_lists_the_flags(pool: PgPool) {
     let lines: Vec<&str> = body.lines().collect();
     assert!(lines[0].ends_with(",Permissions to check"), "{}", lines[0]);
     assert!(lines[1].ends_with(",Every mailbox; Admin consent"), "{}", lines[1]);
+}
+
+#[sqlx::test]
+async fn exchange_name_under_graph_names_the_right_api(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let page = browser.post(FORM, &with_scopes(&[(GRAPH, "SMTP.SendAsApp", "application", "Sends over SMTP")])).await;
+    assert_eq!(
+        page.error_summary(),
+        vec![(
+            "#scope_api_0".to_owned(),
+            "SMTP.SendAsApp is an Office 365 Exchange Online permission, not a Microsoft Graph one. Choose Office 365 Exchange Online as the API of permission 1".to_owned()
+        )]
+    );
+    assert_eq!(page.attr("#scope_api_0", "aria-invalid").as_deref(), Some("true"));
+}
+
+#[sqlx::test]
+async fn graph_name_under_exchange_names_the_right_api(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let page = browser.post(FORM, &with_scopes(&[("exchange_online", "Mail.Send", "delegated", "")])).await;
+    assert_eq!(page.error_summary()[0].0, "#scope_api_0");
+    assert!(
+        page.error_summary()[0].1.starts_with("Mail.Send is a Microsoft Graph permission"),
+        "{:?}",
+        page.error_summary()
+    );
+}
+
+#[sqlx::test]
+async fn search_finds_exchange_online_permissions(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = app.browser();
+    let page = browser.get("/permissions?q=SMTP.SendAsApp").await;
+    assert_eq!(page.texts("table tbody td:nth-child(2)"), vec!["Office 365 Exchange Online".to_owned()]);
+    let json = browser.get_raw("/permissions/search.json?q=full_access").await.text().await.unwrap();
+    assert!(json.starts_with(r#"[{"api":"exchange_online","name":"full_access_as_app""#), "{json}");
+}
+
+#[sqlx::test]
+async fn plan_escapes_an_apostrophe_in_the_mailbox(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let mut fields = with_scopes(&[(GRAPH, "Mail.Send", "application", "Sends receipts")]);
+    for field in fields.iter_mut() {
+        if field.0 == "sending_address" {
+            field.1 = "o'brien.bookings@uwaterloo.ca";
+        }
+    }
+    submit(&mut browser, &fields).await;
+    let mut reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Reviewer).await;
+    let detail = reviewer.get(&format!("/review/{}", reference(&app).await)).await;
+    let all = detail.texts(".plan-steps pre").join("\n");
+    assert!(all.contains("'PrimarySmtpAddress -eq ''o''''brien.bookings@uwaterloo.ca'''"), "{all}");
+}
+
+#[sqlx::test]
+async fn resource_address_before_a_scope_is_removed(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    submit(&mut browser, &with_scopes(&[(GRAPH, "https://graph.microsoft.com/Mail.Send", "delegated", "")])).await;
+    assert_eq!(stored_scopes(&app).await[0].1, "Mail.Send");
 }
