@@ -21,6 +21,13 @@ ALTER TABLE request_scopes
     ADD CONSTRAINT request_scopes_application_justified
         CHECK (permission_type <> 'application' OR length(btrim(coalesce(justification, ''))) > 0) NOT VALID;
 
+-- The permissions IST granted name their API too.
+ALTER TABLE granted_permissions
+    ADD COLUMN api permission_api NOT NULL DEFAULT 'microsoft_graph',
+    ADD COLUMN api_name text,
+    ADD CONSTRAINT granted_permissions_other_api_named
+        CHECK ((api = 'other') = (api_name IS NOT NULL AND length(btrim(api_name)) > 0));
+
 CREATE TYPE document_type AS ENUM ('pdf', 'docx', 'xlsx', 'pptx', 'odt', 'png', 'jpeg', 'text');
 
 -- A document is uploaded while the form is filled in, before its request

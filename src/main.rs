@@ -149,9 +149,11 @@ async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> 
         format!("cannot listen on {}: {err}. Choose another address with --bind or BIND_ADDR", args.bind)
     })?;
     let address = listener.local_addr().map_err(|err| format!("cannot read the listening address: {err}"))?;
+    // The handler is in place before the address is logged, because a
+    // supervisor may send SIGTERM as soon as it sees the service is up.
+    let signal = shutdown_signal()?;
     tracing::info!(address = %address, "serving on http://{address}");
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();
-    let signal = shutdown_signal()?;
     let server = axum::serve(listener, router(state)).with_graceful_shutdown(async move {
         signal.await;
         let _ = stopping.send(());

@@ -104,7 +104,7 @@
           option.dataset.name = result.name;
           option.dataset.type = result.type;
           option.dataset.api = result.api;
-          option.textContent = result.name + " (" + result.type + "): " + result.display_name;
+          option.textContent = result.name + " (" + result.type + ", " + result.api_label + "): " + result.display_name;
           option.addEventListener("mousedown", function (event) { event.preventDefault(); choose(i); });
           list.appendChild(option);
           return option;

@@ -120,6 +120,8 @@ pub enum Rejection {
     Utf16Text,
     /// An OLE compound file: a legacy .doc, .xls or .ppt, or a password-protected Office file.
     LegacyOffice,
+    /// Text in a single-byte encoding such as Windows-1252, not UTF-8.
+    LegacyText,
 }
 
 impl Rejection {
@@ -136,6 +138,10 @@ impl Rejection {
             }
             Rejection::Utf16Text => {
                 "it is text saved as UTF-16, so save it as UTF-8 text or as a PDF and upload it again"
+            }
+            Rejection::LegacyText => {
+                "it is text in an older encoding such as Windows-1252, not UTF-8, so save it as UTF-8 \
+                 text or as a PDF and upload it again"
             }
             Rejection::LegacyOffice => {
                 "it is an old-style Office file (.doc, .xls or .ppt) or a password-protected one, so \
@@ -184,6 +190,9 @@ pub fn detect(content: &[u8]) -> Result<DocumentType, Rejection> {
     }
     if content.starts_with(b"\xFF\xFE") || content.starts_with(b"\xFE\xFF") {
         return Err(Rejection::Utf16Text);
+    }
+    if has_only_text_bytes(content) {
+        return Err(Rejection::LegacyText);
     }
 
     Err(Rejection::UnknownType)
@@ -253,6 +262,13 @@ fn is_plain_text(content: &[u8]) -> bool {
     })
 }
 
+/// Checks that no byte is a control character other than tab, line feed,
+/// carriage return and form feed: single-byte encoded text passes, while
+/// binary formats almost always contain NUL or other control bytes.
+fn has_only_text_bytes(content: &[u8]) -> bool {
+    content.iter().all(|&byte| matches!(byte, b'\t' | b'\n' | b'\r' | b'\x0C' | 0x20..=0x7E | 0x80..=0xFF))
+}
+
 /// Maximum length of a file name, in characters (not bytes).
 const MAX_FILE_NAME_CHARS: usize = 200;
 /// Maximum length, in characters, of an extension that is kept when a long name is cut.
@@ -270,10 +286,13 @@ pub fn sanitize_file_name(raw: &str, detected: DocumentType) -> String {
     let mut cleaned = String::with_capacity(last_component.len());
     let mut after_whitespace = false;
     for c in last_component.chars() {
-        if c.is_control() || is_bidi_control(c) || is_invisible(c) {
+        // Tabs and line breaks separate words, so they become spaces; other
+        // control characters go.
+        let separates_words = c.is_whitespace();
+        if !separates_words && (c.is_control() || is_bidi_control(c) || is_invisible(c)) {
             continue;
         }
-        if c.is_whitespace() {
+        if separates_words {
             if !after_whitespace {
                 cleaned.push(' ');
             }
@@ -284,6 +303,8 @@ pub fn sanitize_file_name(raw: &str, detected: DocumentType) -> String {
         after_whitespace = false;
     }
 
+    // A separator just before the extension, as in "report\r.pdf", goes.
+    let cleaned = cleaned.replace(" .", ".");
     let trimmed = trim_dots_and_whitespace(&cleaned);
     if trimmed.chars().all(|c| matches!(c, '.' | ' ' | '_')) {
         return format!("document.{}", detected.extension());
@@ -683,6 +704,11 @@ mod tests {
     }
 
     #[test]
+    fn detect_names_windows_1252_text() {
+        assert_eq!(detect(b"Caf\xE9 menu\r\n"), Err(Rejection::LegacyText));
+    }
+
+    #[test]
     fn detect_names_legacy_office_files() {
         let doc = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00\x00\x00".to_vec();
         assert_eq!(detect(&doc), Err(Rejection::LegacyOffice));
@@ -700,11 +726,6 @@ mod tests {
         assert_eq!(detect(b"text\0with NUL"), Err(Rejection::UnknownType));
         assert_eq!(detect(b"text with \x1B[31m escape"), Err(Rejection::UnknownType));
         assert_eq!(detect(b"text with DEL\x7F"), Err(Rejection::UnknownType));
-    }
-
-    #[test]
-    fn detect_rejects_invalid_utf8() {
-        assert_eq!(detect(b"Caf\xE9 in Latin-1"), Err(Rejection::UnknownType));
     }
 
     #[test]
@@ -746,15 +767,20 @@ mod tests {
     }
 
     #[test]
-    fn sanitize_removes_newline_and_nul() {
+    fn sanitize_turns_line_breaks_into_spaces() {
         let name = sanitize_file_name("report\n\0final\r.pdf", DocumentType::Pdf);
-        assert_eq!(name, "reportfinal.pdf");
+        assert_eq!(name, "report final.pdf");
+    }
+
+    #[test]
+    fn sanitize_turns_tab_into_space() {
+        assert_eq!(sanitize_file_name("tab\there.pdf", DocumentType::Pdf), "tab here.pdf");
     }
 
     #[test]
     fn sanitize_collapses_whitespace() {
         let name = sanitize_file_name("  quarterly  \u{00A0} report .pdf  ", DocumentType::Pdf);
-        assert_eq!(name, "quarterly report .pdf");
+        assert_eq!(name, "quarterly report.pdf");
     }
 
     #[test]

@@ -95,7 +95,7 @@ pub async fn read(mut multipart: Multipart, limits: &UploadLimits) -> Result<Rea
             let value = field.text().await.map_err(read_error)?;
             text_bytes += name.len() + value.len();
             if text_bytes > MAX_TEXT_BYTES {
-                return Err(AppError::UploadTooLarge);
+                return Err(AppError::FormTooLarge);
             }
             form.fields.push((name, value));
             continue;

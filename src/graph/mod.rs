@@ -83,6 +83,22 @@ impl SearchRank {
     }
 }
 
+/// Removes the resource address that vendors often write before a scope,
+/// as in https://graph.microsoft.com/Mail.Send or
+/// https://outlook.office365.com/SMTP.SendAsApp, so the name itself is looked up.
+pub fn without_resource(name: &str) -> &str {
+    const RESOURCES: [&str; 3] =
+        ["https://graph.microsoft.com/", "https://outlook.office365.com/", "https://outlook.office.com/"];
+    RESOURCES
+        .iter()
+        .find_map(|resource| {
+            name.get(..resource.len())
+                .filter(|start| start.eq_ignore_ascii_case(resource))
+                .map(|_| &name[resource.len()..])
+        })
+        .unwrap_or(name)
+}
+
 /// Result of comparing a typed name and type with the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resolution<'a> {

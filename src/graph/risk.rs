@@ -16,8 +16,21 @@ pub struct RiskRule {
     pub applies: fn(&Scope) -> bool,
 }
 
-const MAILBOX_WIDE_GRAPH: [&str; 5] =
-    ["Mail.Send", "Mail.ReadWrite", "Mail.Read", "Mail.ReadBasic", "Mail.ReadBasic.All"];
+/// Graph application permissions that reach every mailbox's contents, and
+/// that Exchange Online RBAC for Applications can limit to some mailboxes.
+pub const MAILBOX_WIDE_GRAPH: [&str; 11] = [
+    "Mail.Send",
+    "Mail.ReadWrite",
+    "Mail.Read",
+    "Mail.ReadBasic",
+    "Mail.ReadBasic.All",
+    "Calendars.Read",
+    "Calendars.ReadWrite",
+    "Contacts.Read",
+    "Contacts.ReadWrite",
+    "MailboxSettings.Read",
+    "MailboxSettings.ReadWrite",
+];
 const EXCHANGE_PROTOCOL: [&str; 4] = ["full_access_as_app", "SMTP.SendAsApp", "IMAP.AccessAsApp", "POP.AccessAsApp"];
 
 fn is_application(scope: &Scope) -> bool {
@@ -50,9 +63,12 @@ fn tenant_wide_mailbox(scope: &Scope) -> bool {
     is_application(scope) && named(scope, PermissionApi::MicrosoftGraph, &MAILBOX_WIDE_GRAPH)
 }
 
+/// Matches write and full-control permissions whose reach is the whole
+/// organisation: names ending in .All or .Directory, such as
+/// Files.ReadWrite.All, Sites.FullControl.All or RoleManagement.ReadWrite.Directory.
 fn tenant_wide_write(scope: &Scope) -> bool {
     let name = scope.name.to_ascii_lowercase();
-    name.ends_with(".all") && name.contains("write")
+    (name.ends_with(".all") || name.ends_with(".directory")) && (name.contains("write") || name.contains("fullcontrol"))
 }
 
 fn mailbox_protocol(scope: &Scope) -> bool {
@@ -90,7 +106,7 @@ pub static RULES: [RiskRule; 6] = [
     RiskRule {
         id: "tenant_wide_write",
         title: "Tenant-wide write",
-        reviewer_text: "A write permission ending in .All can change data across the whole organisation, so IST should ask whether a narrower permission, such as a .Selected or signed-in-user one, would do.",
+        reviewer_text: "A write or full-control permission ending in .All or .Directory can change data across the whole organisation, so IST should ask whether a narrower permission, such as a .Selected or signed-in-user one, would do.",
         requester_note: Some(
             "This permission can change data across the whole university. IST will ask whether a narrower permission would do.",
         ),
@@ -197,6 +213,37 @@ mod tests {
     #[test]
     fn tenant_wide_write_fires_on_read_write_all() {
         assert!((rule("tenant_wide_write").applies)(&graph("Files.ReadWrite.All", PermissionType::Delegated)));
+    }
+
+    #[test]
+    fn tenant_wide_write_fires_on_full_control_all() {
+        assert!((rule("tenant_wide_write").applies)(&graph("Sites.FullControl.All", PermissionType::Application)));
+    }
+
+    #[test]
+    fn tenant_wide_write_fires_on_directory_write() {
+        let role_management = graph("RoleManagement.ReadWrite.Directory", PermissionType::Application);
+        assert!((rule("tenant_wide_write").applies)(&role_management));
+    }
+
+    #[test]
+    fn tenant_wide_mailbox_fires_on_application_calendars_read_write() {
+        assert!((rule("tenant_wide_mailbox").applies)(&graph("Calendars.ReadWrite", PermissionType::Application)));
+    }
+
+    #[test]
+    fn every_mailbox_wide_permission_gets_a_plan() {
+        for name in MAILBOX_WIDE_GRAPH {
+            let scopes = [graph(name, PermissionType::Application)];
+            let input = crate::review::plan::PlanInput {
+                reference: "IST-AR-2026-000001",
+                application_name: "Bookings",
+                sending_address: "bookings@uwaterloo.ca",
+                client_id: None,
+                scopes: &scopes,
+            };
+            assert!(crate::review::plan::least_privilege_plan(&input).is_some(), "{name} has no plan");
+        }
     }
 
     #[test]

@@ -49,6 +49,7 @@ struct DetailPage {
     can_add_documents: bool,
     /// The request has as many documents as one request may.
     documents_full: bool,
+    document_count: usize,
     document_hint: String,
 }
 
@@ -129,12 +130,23 @@ pub fn render_own(
             can_withdraw,
             can_add_documents,
             documents_full,
+            document_count,
             document_hint,
         },
     )
 }
 
 pub async fn detail(signed: SignedIn, Path(reference): Path<String>) -> Result<Response, AppError> {
+    if signed.user.is_reviewer() {
+        // A reviewer following a requester's link sees the reviewer's page,
+        // unless the request is their own.
+        let mut conn = signed.page.state.db.acquire().await?;
+        if let Some((_, requester)) = repo::find_owner(&mut conn, &reference).await?
+            && requester != signed.user.id
+        {
+            return Ok(Redirect::to(&format!("/review/{reference}")).into_response());
+        }
+    }
     let full = load_own(&signed, &reference).await?;
     render_own(&signed, full, None, String::new(), FieldErrors::default(), None, StatusCode::OK)
 }

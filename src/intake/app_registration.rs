@@ -16,7 +16,7 @@ use super::state::{APP_REGISTRATION_DRAFT_KEY, AnswerRow};
 use crate::accounts::User;
 use crate::attachments::store::DocumentSummary;
 use crate::config::Settings;
-use crate::graph::{Catalogue, Resolution, risk};
+use crate::graph::{self, Catalogue, Resolution, risk};
 use crate::policy::{OutcomeKind, Path, Policy};
 use crate::requests::validation::is_in_domains;
 use crate::requests::{AppRegistrationDetails, NewRequest, PermissionApi, PermissionType, RequesterDetails, Scope};
@@ -231,7 +231,7 @@ impl AppRegistrationForm {
             }
             let (canonical, unknown) = match api {
                 PermissionApi::Other => (name.to_owned(), false),
-                _ => match catalogue_for(api).resolve(without_resource(name), permission_type) {
+                _ => match catalogue_for(api).resolve(graph::without_resource(name), permission_type) {
                     Resolution::Found(permission) => (permission.name.clone(), false),
                     Resolution::WrongType { .. } => (name.to_owned(), false),
                     Resolution::Unknown { .. } => (name.to_owned(), true),
@@ -301,6 +301,14 @@ impl AppRegistrationForm {
                         scope_api_name_id(index),
                         control_character_message(&format!("The API name of permission {number}")),
                     );
+                } else if let Some(built_in) = built_in_api(api_name) {
+                    errors.add(
+                        scope_api_name_id(index),
+                        format!(
+                            "{api_name} is one of the listed APIs, so choose {} as the API of permission {number} instead of typing its name",
+                            built_in.label()
+                        ),
+                    );
                 } else {
                     scope_api_name = Some(api_name.to_owned());
                 }
@@ -333,8 +341,13 @@ impl AppRegistrationForm {
             };
             let mut canonical = name.to_owned();
             let mut unlisted = api == PermissionApi::Other;
+            let lookup = graph::without_resource(name);
             if api != PermissionApi::Other {
-                match catalogue_for(api).resolve(without_resource(name), permission_type) {
+                if let Some(message) = malformed_name_message(number, lookup, api) {
+                    errors.add(&name_id, message);
+                    continue;
+                }
+                match catalogue_for(api).resolve(graph::without_resource(name), permission_type) {
                     Resolution::Found(permission) => canonical = permission.name.clone(),
                     Resolution::WrongType { name: listed, available } => {
                         errors.add(
@@ -354,7 +367,7 @@ impl AppRegistrationForm {
                             PermissionApi::ExchangeOnline => PermissionApi::MicrosoftGraph,
                             _ => PermissionApi::ExchangeOnline,
                         };
-                        if let Some(listed) = catalogue_for(other_api).find(without_resource(name)).first() {
+                        if let Some(listed) = catalogue_for(other_api).find(graph::without_resource(name)).first() {
                             errors.add(
                                 scope_api_id(index),
                                 format!(
@@ -367,15 +380,17 @@ impl AppRegistrationForm {
                             );
                             continue;
                         }
-                        if name.chars().any(char::is_whitespace) {
-                            // No permission name has a space, so it cannot be kept as typed.
+                        if lookup.contains(|ch: char| ch.is_whitespace() || ch == ',') {
+                            // No permission name has a space or a comma, so it cannot be kept as typed.
                             let advice = match suggestions.as_slice() {
                                 [] => String::new(),
                                 [only, ..] => format!(" Did you mean {only}?"),
                             };
                             errors.add(
                                 &name_id,
-                                format!("Enter permission {number} without spaces, as the vendor writes it, such as Mail.Send.{advice}"),
+                                format!(
+                                    "Enter one permission in each row, without spaces or commas, such as Mail.Send. Add a row for each further permission.{advice}"
+                                ),
                             );
                             continue;
                         } else if self.is_confirmed(name) {
@@ -397,7 +412,8 @@ impl AppRegistrationForm {
             };
             let same = |other: &Scope| {
                 other.api == scope.api
-                    && other.api_name == scope.api_name
+                    && other.api_name.as_deref().map(str::to_lowercase)
+                        == scope.api_name.as_deref().map(str::to_lowercase)
                     && other.name.eq_ignore_ascii_case(&scope.name)
                     && other.permission_type == scope.permission_type
             };
@@ -424,20 +440,35 @@ fn article(permission_type: PermissionType) -> &'static str {
     }
 }
 
-/// Removes the resource address that vendors often write before a scope,
-/// as in https://graph.microsoft.com/Mail.Send or
-/// https://outlook.office365.com/SMTP.SendAsApp, so the name itself is looked up.
-fn without_resource(name: &str) -> &str {
-    const RESOURCES: [&str; 3] =
-        ["https://graph.microsoft.com/", "https://outlook.office365.com/", "https://outlook.office.com/"];
-    RESOURCES
-        .iter()
-        .find_map(|resource| {
-            name.get(..resource.len())
-                .filter(|start| start.eq_ignore_ascii_case(resource))
-                .map(|_| &name[resource.len()..])
-        })
-        .unwrap_or(name)
+/// Finds the built-in API an "another API" name really means, such as
+/// "Microsoft Graph" or "Exchange Online", ignoring case and punctuation.
+fn built_in_api(api_name: &str) -> Option<PermissionApi> {
+    let folded: String = api_name.chars().filter(|ch| ch.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    match folded.as_str() {
+        "microsoftgraph" | "graph" | "msgraph" | "graphapi" => Some(PermissionApi::MicrosoftGraph),
+        "office365exchangeonline" | "exchangeonline" | "exchange" | "o365exchangeonline" => {
+            Some(PermissionApi::ExchangeOnline)
+        }
+        _ => None,
+    }
+}
+
+/// Explains why a name cannot be a Graph or Exchange Online permission at
+/// all, before any catalogue lookup: a .default scope, or characters that
+/// no such name has (every catalogue name is plain ASCII).
+fn malformed_name_message(number: usize, name: &str, api: PermissionApi) -> Option<String> {
+    if name.eq_ignore_ascii_case(".default") {
+        return Some(format!(
+            "Permission {number} is .default, which stands for every permission already granted to the application. List each permission the vendor's documentation names instead, one in each row"
+        ));
+    }
+    if !name.is_ascii() {
+        return Some(format!(
+            "Permission {number} contains a character that no {} permission name has, such as a letter from another alphabet or an invisible character. Type the name again using plain letters",
+            api.label()
+        ));
+    }
+    None
 }
 
 /// Returns the catalogue a permission's name is checked against.

@@ -114,12 +114,37 @@ pub async fn apply(
     Ok(documents)
 }
 
+/// Adds an error when the listed documents are over a limit, which only a
+/// crafted post can reach, because each upload is checked as it arrives.
+pub fn check_limits(documents: &[DocumentSummary], limits: &UploadLimits, errors: &mut FieldErrors) {
+    let total: i64 = documents.iter().map(|document| document.size_bytes).sum();
+    if documents.len() > limits.max_files {
+        errors.add_another(
+            FILE_FIELD,
+            format!(
+                "Remove {} of the uploaded documents: a request can have at most {}",
+                documents.len() - limits.max_files,
+                limits.max_files
+            ),
+        );
+    } else if total as u64 > limits.max_total_bytes {
+        errors.add_another(
+            FILE_FIELD,
+            format!(
+                "Remove some of the uploaded documents: together they are larger than {} MB",
+                mib(limits.max_total_bytes)
+            ),
+        );
+    }
+}
+
 /// The hint under the file input, with the limits in force.
 pub fn hint(limits: &UploadLimits) -> String {
     format!(
-        "PDF, Word (DOCX), Excel (XLSX), PowerPoint (PPTX), OpenDocument text (ODT), PNG, JPEG or plain text. Up to {} files, each up to {} MB and {} MB in all.",
+        "PDF, Word (DOCX), Excel (XLSX), PowerPoint (PPTX), OpenDocument text (ODT), PNG, JPEG or plain text. Up to {} files, each up to {} MB and {} MB in all, and at most {} MB in one upload.",
         limits.max_files,
         mib(limits.max_file_bytes),
-        mib(limits.max_total_bytes)
+        mib(limits.max_total_bytes),
+        mib(limits.max_body_bytes() as u64)
     )
 }

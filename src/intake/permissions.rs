@@ -8,7 +8,7 @@ use axum::extract::Query;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::graph::{Catalogue, Permission, SearchRank, risk};
+use crate::graph::{self, Catalogue, Permission, SearchRank, risk};
 use crate::requests::{PermissionApi, PermissionType, Scope};
 use crate::web::page::Chrome;
 use crate::web::{AppError, Page, render};
@@ -27,7 +27,8 @@ pub struct SearchQuery {
 }
 
 fn clean_query(query: &str) -> String {
-    query.chars().filter(|ch| !ch.is_control()).take(MAX_QUERY_CHARS).collect::<String>().trim().to_owned()
+    let query: String = query.chars().filter(|ch| !ch.is_control()).take(MAX_QUERY_CHARS).collect();
+    graph::without_resource(query.trim()).to_owned()
 }
 
 /// Searches Microsoft Graph and the built-in Exchange Online list together,
@@ -68,6 +69,7 @@ pub async fn search_page(page: Page, Query(query): Query<SearchQuery>) -> Result
 #[derive(Serialize)]
 pub struct PickerResult {
     api: &'static str,
+    api_label: &'static str,
     name: String,
     #[serde(rename = "type")]
     permission_type: &'static str,
@@ -81,6 +83,7 @@ pub async fn search_json(Query(query): Query<SearchQuery>) -> Response {
         .into_iter()
         .map(|(api, permission)| PickerResult {
             api: api.as_str(),
+            api_label: api.label(),
             name: permission.name.clone(),
             permission_type: permission.permission_type.as_str(),
             display_name: permission.display_name.clone(),
@@ -110,7 +113,7 @@ pub async fn notes_json(Query(query): Query<NotesQuery>) -> Response {
     let api = PermissionApi::parse(&query.api).unwrap_or_default();
     let notes = match PermissionType::parse(&query.permission_type) {
         Some(permission_type) if !query.name.trim().is_empty() => {
-            let name = clean_query(&query.name);
+            let name = graph::without_resource(&clean_query(&query.name)).to_owned();
             let catalogue = match api {
                 PermissionApi::ExchangeOnline => Some(Catalogue::exchange_online()),
                 PermissionApi::MicrosoftGraph => Some(Catalogue::shipped()),

@@ -174,6 +174,7 @@ pub async fn save_form<F: RequestForm>(signed: SignedIn, request: Request) -> Re
     let mut conn = signed.page.state.db.acquire().await?;
     let (listed, lost) = documents::load(&mut conn, signed.user.id, form.document_ids()).await?;
     let mut upload_errors = FieldErrors::default();
+    let uploaded_any = !files.is_empty();
     let documents =
         documents::apply(&mut conn, signed.user.id, listed, &action, files, &settings.uploads, &mut upload_errors)
             .await?;
@@ -191,9 +192,14 @@ pub async fn save_form<F: RequestForm>(signed: SignedIn, request: Request) -> Re
     };
 
     let stays_on_form = action == documents::UPLOAD_ACTION || action.starts_with(documents::REMOVE_PREFIX);
+    if action == documents::UPLOAD_ACTION && !uploaded_any {
+        upload_errors.add(upload::FILE_FIELD, "Choose at least one file to upload");
+    }
+    documents::check_limits(&documents, &settings.uploads, &mut upload_errors);
     if let Some(mut errors) = form.add_row(&action) {
         errors.list.extend(upload_errors.list);
-        return Ok(Html(render(&form, errors)?).into_response());
+        let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        return Ok((status, Html(render(&form, errors)?)).into_response());
     }
     if stays_on_form || lost > 0 {
         let status = if upload_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };

@@ -331,10 +331,13 @@ async fn insert_registration(
     .await?;
     for (position, scope) in record.granted.iter().enumerate() {
         sqlx::query(
-            "INSERT INTO granted_permissions (request_id, position, name, permission_type) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO granted_permissions (request_id, position, api, api_name, name, permission_type)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(request)
         .bind(position as i32)
+        .bind(scope.api)
+        .bind(&scope.api_name)
         .bind(&scope.name)
         .bind(scope.permission_type)
         .execute(&mut *conn)

@@ -203,11 +203,11 @@ impl Scope {
         }
     }
 
-    /// The API as shown on pages: the requester's name for another API.
-    pub fn api_label(&self) -> &str {
+    /// Returns the API as shown on pages; another API's name is marked as the requester's.
+    pub fn api_label(&self) -> String {
         match (&self.api, &self.api_name) {
-            (PermissionApi::Other, Some(name)) => name,
-            (api, _) => api.label(),
+            (PermissionApi::Other, Some(name)) => format!("{name}, an API named by the requester"),
+            (api, _) => api.label().to_owned(),
         }
     }
 }

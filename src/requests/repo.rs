@@ -424,8 +424,7 @@ pub async fn find_by_reference(
     .fetch_optional(&mut *conn)
     .await?;
     let granted: Vec<StoredScope> = sqlx::query_as(
-        "SELECT 'microsoft_graph'::permission_api AS api, NULL::text AS api_name, name, permission_type,
-                false AS unlisted, NULL::text AS justification
+        "SELECT api, api_name, name, permission_type, api = 'other' AS unlisted, NULL::text AS justification
          FROM granted_permissions WHERE request_id = $1 ORDER BY position",
     )
     .bind(request.id)

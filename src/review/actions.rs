@@ -15,7 +15,7 @@ use super::detail::{ActionForms, load, render_detail};
 use crate::intake::forms::has_control_characters;
 use crate::requests::actions::{self, ActionError, ActionInput, CredentialType, EditableField, RegistrationRecord};
 use crate::requests::status::Actor;
-use crate::requests::{PermissionType, RequestKind, Scope};
+use crate::requests::{PermissionApi, PermissionType, RequestKind, Scope};
 use crate::web::form::FieldErrors;
 use crate::web::{AppError, ReviewerPage};
 
@@ -199,6 +199,10 @@ pub struct ApproveForm {
     #[serde(default, rename = "approve_expires_on")]
     expires_on: String,
     #[serde(default)]
+    granted_api: Vec<String>,
+    #[serde(default)]
+    granted_api_name: Vec<String>,
+    #[serde(default)]
     granted_name: Vec<String>,
     #[serde(default)]
     granted_type: Vec<String>,
@@ -237,6 +241,8 @@ fn check_registration(form: &ApproveForm, today: NaiveDate, errors: &mut FieldEr
     for index in 0..rows {
         let name = form.granted_name.get(index).map_or("", |name| name.trim());
         let kind = form.granted_type.get(index).map_or("", |kind| kind.trim());
+        let api = form.granted_api.get(index).and_then(|api| PermissionApi::parse(api.trim())).unwrap_or_default();
+        let api_name = form.granted_api_name.get(index).map_or("", |api_name| api_name.trim());
         if name.is_empty() && kind.is_empty() {
             continue;
         }
@@ -256,8 +262,25 @@ fn check_registration(form: &ApproveForm, today: NaiveDate, errors: &mut FieldEr
                 format!("Choose whether granted permission {} is delegated or application", index + 1),
             );
         }
+        let named_api = api == PermissionApi::Other && !api_name.is_empty();
+        if api == PermissionApi::Other
+            && (api_name.is_empty() || has_control_characters(api_name) || api_name.chars().count() > 100)
+        {
+            errors.add(
+                format!("granted_api_name_{index}"),
+                format!(
+                    "Enter the name of the API that granted permission {} belongs to, such as SharePoint",
+                    index + 1
+                ),
+            );
+        }
         if let (false, Some(permission_type)) = (name.is_empty(), permission_type) {
-            let scope = Scope::graph(name, permission_type);
+            let scope = Scope {
+                api,
+                api_name: named_api.then(|| api_name.to_owned()),
+                unlisted: api == PermissionApi::Other,
+                ..Scope::graph(name, permission_type)
+            };
             if granted.contains(&scope) {
                 errors.add(
                     format!("granted_name_{index}"),
@@ -301,6 +324,8 @@ pub async fn approve(
         tenant: form.tenant.clone(),
         credential_type: form.credential_type.clone(),
         expires_on: form.expires_on.clone(),
+        granted_api: form.granted_api.clone(),
+        granted_api_name: form.granted_api_name.clone(),
         granted_name: form.granted_name.clone(),
         granted_type: form.granted_type.clone(),
         errors,

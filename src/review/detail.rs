@@ -10,10 +10,10 @@ use chrono_tz::Tz;
 
 use super::plan::{self, PlanInput, PlanStep};
 use crate::graph::risk::{self, RiskRule};
-use crate::requests::RequestStatus;
 use crate::requests::actions::EditableField;
 use crate::requests::repo::{self, FullRequest, HistoryEvent};
 use crate::requests::status::{self, Action, Actor};
+use crate::requests::{PermissionApi, RequestStatus};
 use crate::web::form::FieldErrors;
 use crate::web::format;
 use crate::web::page::Chrome;
@@ -145,6 +145,8 @@ pub struct ActionForms {
     pub tenant: String,
     pub credential_type: String,
     pub expires_on: String,
+    pub granted_api: Vec<String>,
+    pub granted_api_name: Vec<String>,
     pub granted_name: Vec<String>,
     pub granted_type: Vec<String>,
 }
@@ -159,8 +161,12 @@ impl ActionForms {
 /// One granted-permission row on the approval form.
 pub struct GrantedRow {
     pub number: usize,
+    pub api_id: String,
+    pub api_name_id: String,
     pub name_id: String,
     pub type_id: String,
+    pub api: String,
+    pub api_name: String,
     pub name: String,
     pub permission_type: String,
 }
@@ -176,6 +182,8 @@ struct DetailPage {
     can: AllowedActions,
     editable_fields: Vec<(&'static str, &'static str)>,
     granted_rows: Vec<GrantedRow>,
+    /// (value, label) of each API a granted permission can belong to.
+    apis: Vec<(&'static str, &'static str)>,
     /// The least-privilege steps, on a request for application mail permissions.
     plan: Option<Vec<PlanStep>>,
     request_flags: Vec<&'static RiskRule>,
@@ -206,20 +214,41 @@ impl AllowedActions {
 
 fn granted_rows(forms: &ActionForms, full: &FullRequest) -> Vec<GrantedRow> {
     // Until the reviewer edits them, the granted permissions start as the requested ones.
-    let (names, types): (Vec<String>, Vec<String>) = if forms.granted_name.is_empty() && forms.granted_type.is_empty() {
-        full.scopes.iter().map(|scope| (scope.name.clone(), scope.permission_type.as_str().to_owned())).unzip()
-    } else {
-        (forms.granted_name.clone(), forms.granted_type.clone())
-    };
+    let edited = !(forms.granted_name.is_empty() && forms.granted_type.is_empty());
+    let column = |values: &[String], index: usize| values.get(index).cloned().unwrap_or_default();
+    let requested = |index: usize| full.scopes.get(index);
+    let count = if edited { forms.granted_name.len().max(forms.granted_type.len()) } else { full.scopes.len() };
     // Rows beyond what an approval may record are blank only if a crafted post sent them.
-    let count = (names.len().max(types.len()) + 1).min(51);
-    (0..count)
-        .map(|index| GrantedRow {
-            number: index + 1,
-            name_id: format!("granted_name_{index}"),
-            type_id: format!("granted_type_{index}"),
-            name: names.get(index).cloned().unwrap_or_default(),
-            permission_type: types.get(index).cloned().unwrap_or_default(),
+    (0..(count + 1).min(51))
+        .map(|index| {
+            let (api, api_name, name, permission_type) = if edited {
+                (
+                    column(&forms.granted_api, index),
+                    column(&forms.granted_api_name, index),
+                    column(&forms.granted_name, index),
+                    column(&forms.granted_type, index),
+                )
+            } else {
+                requested(index).map_or_else(Default::default, |scope| {
+                    (
+                        scope.api.as_str().to_owned(),
+                        scope.api_name.clone().unwrap_or_default(),
+                        scope.name.clone(),
+                        scope.permission_type.as_str().to_owned(),
+                    )
+                })
+            };
+            GrantedRow {
+                number: index + 1,
+                api_id: format!("granted_api_{index}"),
+                api_name_id: format!("granted_api_name_{index}"),
+                name_id: format!("granted_name_{index}"),
+                type_id: format!("granted_type_{index}"),
+                api: if api.is_empty() { PermissionApi::MicrosoftGraph.as_str().to_owned() } else { api },
+                api_name,
+                name,
+                permission_type,
+            }
         })
         .collect()
 }
@@ -256,6 +285,7 @@ pub fn render_detail(
             can,
             editable_fields,
             granted_rows,
+            apis: PermissionApi::ALL.iter().map(|api| (api.as_str(), api.label())).collect(),
             plan,
             request_flags,
         },

@@ -80,12 +80,30 @@ struct MailPermission {
     limit: MailboxLimit,
 }
 
-static GRAPH_MAIL_PERMISSIONS: [MailPermission; 5] = [
+static GRAPH_MAIL_PERMISSIONS: [MailPermission; 11] = [
     MailPermission { name: "Mail.Send", limit: MailboxLimit::ApplicationRole("Application Mail.Send") },
     MailPermission { name: "Mail.ReadWrite", limit: MailboxLimit::ApplicationRole("Application Mail.ReadWrite") },
     MailPermission { name: "Mail.Read", limit: MailboxLimit::ApplicationRole("Application Mail.Read") },
     MailPermission { name: "Mail.ReadBasic", limit: MailboxLimit::ApplicationRole("Application Mail.ReadBasic") },
     MailPermission { name: "Mail.ReadBasic.All", limit: MailboxLimit::ApplicationRole("Application Mail.ReadBasic") },
+    MailPermission { name: "Calendars.Read", limit: MailboxLimit::ApplicationRole("Application Calendars.Read") },
+    MailPermission {
+        name: "Calendars.ReadWrite",
+        limit: MailboxLimit::ApplicationRole("Application Calendars.ReadWrite"),
+    },
+    MailPermission { name: "Contacts.Read", limit: MailboxLimit::ApplicationRole("Application Contacts.Read") },
+    MailPermission {
+        name: "Contacts.ReadWrite",
+        limit: MailboxLimit::ApplicationRole("Application Contacts.ReadWrite"),
+    },
+    MailPermission {
+        name: "MailboxSettings.Read",
+        limit: MailboxLimit::ApplicationRole("Application MailboxSettings.Read"),
+    },
+    MailPermission {
+        name: "MailboxSettings.ReadWrite",
+        limit: MailboxLimit::ApplicationRole("Application MailboxSettings.ReadWrite"),
+    },
 ];
 
 static EXCHANGE_MAIL_PERMISSIONS: [MailPermission; 4] = [

@@ -26,6 +26,9 @@ pub enum AppError {
     /// An upload form's body was over the size limit.
     #[error("upload too large")]
     UploadTooLarge,
+    /// A form whose text fields are far longer than any field allows.
+    #[error("form too large")]
+    FormTooLarge,
     /// A multipart body that could not be read.
     #[error("malformed upload: {0}")]
     BadUpload(String),
@@ -71,6 +74,11 @@ impl IntoResponse for AppError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "The files are too large",
                 "The files you sent are larger than this service accepts at once, so nothing was saved. Go back and send fewer or smaller files; the limits are shown beside the upload field.",
+            ),
+            AppError::FormTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "The form is too large",
+                "The text you entered is far longer than the form accepts, so nothing was saved. Go back and shorten the longest field; each field's limit is shown when it is exceeded.",
             ),
             AppError::BadUpload(_) => {
                 tracing::warn!(error = %self, "rejected an upload: {self}");

@@ -407,3 +407,32 @@ async fn signed_out_upload_returns_to_the_request_after_sign_in(pool: PgPool) {
     assert_eq!(response.url().path(), "/sign-in");
     assert_eq!(response.url().query(), Some("next=%2Frequests%2FIST-AR-2026-000001"));
 }
+
+#[sqlx::test]
+async fn upload_button_without_a_file_says_so(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app, "dana@uwaterloo.ca").await;
+    let page = upload(&mut browser, &[]).await;
+    assert_eq!(page.status, 422);
+    assert_eq!(file_errors(&page), vec!["Error: Choose at least one file to upload".to_owned()]);
+}
+
+#[sqlx::test]
+async fn crafted_post_over_the_document_limit_is_refused(pool: PgPool) {
+    let mut settings = Settings::default();
+    settings.uploads.max_files = 2;
+    let app = TestApp::spawn_with(pool, settings).await;
+    let mut browser = open_form(&app, "dana@uwaterloo.ca").await;
+    // Three separate forms' uploads, then one post that lists all three.
+    for (name, content) in [("a.pdf", files::pdf()), ("b.png", files::png()), ("c.txt", files::text())] {
+        upload(&mut browser, &[(name, &content)]).await;
+    }
+    let mut fields = valid_app_registration();
+    fields.extend([("document", "1"), ("document", "2"), ("document", "3")]);
+    let page = browser.post_multipart(FORM, &fields, &[]).await;
+    assert_eq!(page.status, 422);
+    assert_eq!(
+        file_errors(&page),
+        vec!["Error: Remove 1 of the uploaded documents: a request can have at most 2".to_owned()]
+    );
+}

@@ -102,7 +102,7 @@ async fn app_registration_rejects_each_invalid_field(pool: PgPool) {
             "scope_name",
             Some("Mail Send"),
             "scope_name_0",
-            "Enter permission 1 without spaces, as the vendor writes it, such as Mail.Send. Did you mean Mail.Send?",
+            "Enter one permission in each row, without spaces or commas, such as Mail.Send. Add a row for each further permission. Did you mean Mail.Send?",
         ),
         ("scope_type", Some(""), "scope_type_0", "Choose whether permission 1 is delegated or application"),
         ("scope_type", Some("owner"), "scope_type_0", "Choose whether permission 1 is delegated or application"),

@@ -72,7 +72,7 @@ async fn spaced_and_misspelt_names_get_suggestions(pool: PgPool) {
         page.error_summary(),
         vec![(
             "#scope_name_0".to_owned(),
-            "Enter permission 1 without spaces, as the vendor writes it, such as Mail.Send. Did you mean Mail.Send?"
+            "Enter one permission in each row, without spaces or commas, such as Mail.Send. Add a row for each further permission. Did you mean Mail.Send?"
                 .to_owned()
         )]
     );
@@ -251,7 +251,10 @@ async fn search_page_finds_permissions_by_description(pool: PgPool) {
     let page = browser.get("/permissions?q=send+mail+as").await;
     assert!(page.texts("table td code").contains(&"Mail.Send".to_owned()), "{:?}", page.texts("table td code"));
     let json = browser.get_raw("/permissions/search.json?q=Mail.Se").await.text().await.unwrap();
-    assert!(json.starts_with(r#"[{"api":"microsoft_graph","name":"Mail.Send""#), "{json}");
+    assert!(
+        json.starts_with(r#"[{"api":"microsoft_graph","api_label":"Microsoft Graph","name":"Mail.Send""#),
+        "{json}"
+    );
 }
 
 #[sqlx::test]
@@ -301,7 +304,12 @@ async fn search_finds_exchange_online_permissions(pool: PgPool) {
     let page = browser.get("/permissions?q=SMTP.SendAsApp").await;
     assert_eq!(page.texts("table tbody td:nth-child(2)"), vec!["Office 365 Exchange Online".to_owned()]);
     let json = browser.get_raw("/permissions/search.json?q=full_access").await.text().await.unwrap();
-    assert!(json.starts_with(r#"[{"api":"exchange_online","name":"full_access_as_app""#), "{json}");
+    assert!(
+        json.starts_with(
+            r#"[{"api":"exchange_online","api_label":"Office 365 Exchange Online","name":"full_access_as_app""#
+        ),
+        "{json}"
+    );
 }
 
 #[sqlx::test]
@@ -327,4 +335,109 @@ async fn resource_address_before_a_scope_is_removed(pool: PgPool) {
     let mut browser = open_form(&app).await;
     submit(&mut browser, &with_scopes(&[(GRAPH, "https://graph.microsoft.com/Mail.Send", "delegated", "")])).await;
     assert_eq!(stored_scopes(&app).await[0].1, "Mail.Send");
+}
+
+#[sqlx::test]
+async fn other_api_named_like_a_listed_one_is_refused(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let mut fields = with_scopes(&[("other", "Mail.Send", "application", "Sends receipts")]);
+    for field in fields.iter_mut() {
+        if field.0 == "scope_api_name" {
+            field.1 = "Microsoft Graph";
+        }
+    }
+    let page = browser.post(FORM, &fields).await;
+    assert_eq!(page.error_summary()[0].0, "#scope_api_name_0");
+    assert!(
+        page.error_summary()[0].1.contains("choose Microsoft Graph as the API of permission 1"),
+        "{:?}",
+        page.error_summary()
+    );
+}
+
+#[sqlx::test]
+async fn look_alike_letters_cannot_be_kept_as_typed(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let mut fields = with_scopes(&[(GRAPH, "Mail.S\u{0435}nd", "application", "Sends receipts")]);
+    fields.push(("scope_confirmed", "Mail.S\u{0435}nd"));
+    let page = browser.post(FORM, &fields).await;
+    assert_eq!(page.error_summary()[0].0, "#scope_name_0");
+    assert!(page.error_summary()[0].1.contains("a letter from another alphabet"), "{:?}", page.error_summary());
+}
+
+#[sqlx::test]
+async fn several_scopes_in_one_row_are_refused(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    let page = browser.post(FORM, &with_scopes(&[(GRAPH, "Mail.Send,Mail.Read", "delegated", "")])).await;
+    assert!(page.error_summary()[0].1.starts_with("Enter one permission in each row"), "{:?}", page.error_summary());
+    let page =
+        browser.post(FORM, &with_scopes(&[(GRAPH, "https://graph.microsoft.com/.default", "delegated", "")])).await;
+    assert!(page.error_summary()[0].1.starts_with("Permission 1 is .default"), "{:?}", page.error_summary());
+}
+
+#[sqlx::test]
+async fn notes_ignore_a_resource_address(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let browser = app.browser();
+    let body = browser
+        .get_raw("/permissions/notes.json?api=microsoft_graph&name=https%3A%2F%2Fgraph.microsoft.com%2FMail.Send&type=application")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("every mailbox at the university"), "{body}");
+}
+
+#[sqlx::test]
+async fn granted_permissions_keep_their_api(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    submit(&mut browser, &with_scopes(&[("exchange_online", "SMTP.SendAsApp", "application", "Sends over SMTP")]))
+        .await;
+    let reference = reference(&app).await;
+    let mut reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Reviewer).await;
+    let base = format!("/review/{reference}");
+    let page = reviewer.post(&format!("{base}/take"), &[("version", "1")]).await;
+    assert_eq!(page.attr("#granted_api_0 option[selected]", "value").as_deref(), Some("exchange_online"));
+    let version = page.attr("input[name=version]", "value").unwrap();
+    reviewer
+        .post(
+            &format!("{base}/approve"),
+            &[
+                ("version", &version),
+                ("approve_client_id", "11111111-2222-3333-4444-555555555555"),
+                ("approve_tenant", "uwaterloo.ca"),
+                ("credential_type", "certificate"),
+                ("approve_expires_on", "2099-06-30"),
+                ("granted_api", "exchange_online"),
+                ("granted_api_name", ""),
+                ("granted_name", "SMTP.SendAsApp"),
+                ("granted_type", "application"),
+            ],
+        )
+        .await;
+    let granted: Vec<(String, String)> =
+        sqlx::query_as("SELECT api::text, name FROM granted_permissions").fetch_all(&app.pool).await.unwrap();
+    assert_eq!(granted, vec![("exchange_online".to_owned(), "SMTP.SendAsApp".to_owned())]);
+    let detail = browser.get(&format!("/requests/{reference}")).await;
+    assert!(
+        detail.body_text().contains("SMTP.SendAsApp (Application, Office 365 Exchange Online)"),
+        "{}",
+        detail.body_text()
+    );
+}
+
+#[sqlx::test]
+async fn reviewer_following_a_requester_link_reaches_the_review_page(pool: PgPool) {
+    let app = TestApp::spawn(pool).await;
+    let mut browser = open_form(&app).await;
+    submit(&mut browser, &with_scopes(&[(GRAPH, "User.Read", "delegated", "")])).await;
+    let reference = reference(&app).await;
+    let reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Reviewer).await;
+    let response = reviewer.get_raw(&format!("/requests/{reference}")).await;
+    assert_eq!(response.status(), 303);
+    assert_eq!(response.headers()["location"], format!("/review/{reference}").as_str());
 }

@@ -318,6 +318,8 @@ async fn reviewer_forms_post_the_fields_handlers_read(pool: PgPool) {
                 "approve_tenant",
                 "credential_type",
                 "csrf_token",
+                "granted_api",
+                "granted_api_name",
                 "granted_name",
                 "granted_type",
                 "version",
