@@ -35,7 +35,7 @@ impl ReadForm {
         self.fields.iter().find(|(field, _)| field == name).map(|(_, value)| value.as_str())
     }
 
-    /// The text fields as an urlencoded body, for the same deserializer
+    /// Encodes the text fields as an urlencoded body, for the same deserializer
     /// that reads ordinary forms.
     pub fn urlencoded(&self) -> String {
         url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&self.fields).finish()

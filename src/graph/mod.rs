@@ -47,9 +47,9 @@ pub struct Catalogue {
     by_name: HashMap<String, Vec<usize>>,
 }
 
-/// The order of search results: a name that starts with the query, then a
-/// name that contains its words, then a display name that does, then a
-/// description only; shorter names first within each.
+/// The rank of a search result. A name that starts with the query comes
+/// first, then a name that contains its words, then a display name that
+/// does, then a description only. Shorter names come first within each.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct SearchRank {
     tier: u8,

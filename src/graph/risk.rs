@@ -48,7 +48,7 @@ fn needs_admin_consent(scope: &Scope) -> bool {
     let catalogue = match scope.api {
         PermissionApi::MicrosoftGraph => Catalogue::shipped(),
         PermissionApi::ExchangeOnline => Catalogue::exchange_online(),
-        // Entra ID asks an administrator to consent to every application
+        // Entra ID requires an administrator's consent for every application
         // permission, so an unknown API's are treated the same way.
         PermissionApi::Other => return true,
     };
@@ -135,17 +135,17 @@ pub static RULES: [RiskRule; 6] = [
     },
 ];
 
-/// The rules one permission triggers, in table order.
+/// Returns the rules one permission triggers, in table order.
 pub fn flags(scope: &Scope) -> Vec<&'static RiskRule> {
     RULES.iter().filter(|rule| (rule.applies)(scope)).collect()
 }
 
-/// The rules any of a request's permissions trigger, each once, in table order.
+/// Returns the rules any of a request's permissions trigger, each once, in table order.
 pub fn request_flags(scopes: &[Scope]) -> Vec<&'static RiskRule> {
     RULES.iter().filter(|rule| scopes.iter().any(|scope| (rule.applies)(scope))).collect()
 }
 
-/// The notes to show the requester for one permission.
+/// Returns the notes to show the requester for one permission.
 pub fn requester_notes(scope: &Scope) -> Vec<&'static str> {
     flags(scope).into_iter().filter_map(|rule| rule.requester_note).collect()
 }

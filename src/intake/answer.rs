@@ -138,8 +138,8 @@ pub fn render_own(
 
 pub async fn detail(signed: SignedIn, Path(reference): Path<String>) -> Result<Response, AppError> {
     if signed.user.is_reviewer() {
-        // A reviewer following a requester's link sees the reviewer's page,
-        // unless the request is their own.
+        // A reviewer following a requester's link is sent to the reviewer's
+        // page, unless the request is their own.
         let mut conn = signed.page.state.db.acquire().await?;
         if let Some((_, requester)) = repo::find_owner(&mut conn, &reference).await?
             && requester != signed.user.id

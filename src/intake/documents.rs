@@ -15,7 +15,7 @@ pub const REMOVE_PREFIX: &str = "remove_document:";
 /// The action of the Upload button, which keeps the form open.
 pub const UPLOAD_ACTION: &str = "upload";
 
-/// The ids a form carries, without repeats or values that are not ids.
+/// Parses the ids a form carries, skipping repeats and values that are not ids.
 pub fn parse_ids(values: &[String]) -> Vec<i64> {
     let mut ids = Vec::new();
     for value in values {
@@ -32,7 +32,7 @@ pub fn id_values(documents: &[DocumentSummary]) -> Vec<String> {
     documents.iter().map(|document| document.id.to_string()).collect()
 }
 
-/// The notice shown when uploads the form listed are no longer stored.
+/// Builds the notice shown when uploads the form listed are no longer stored.
 pub fn lost_notice(lost: usize) -> Option<String> {
     match lost {
         0 => None,
@@ -138,7 +138,7 @@ pub fn check_limits(documents: &[DocumentSummary], limits: &UploadLimits, errors
     }
 }
 
-/// The hint under the file input, with the limits in force.
+/// Builds the hint under the file input, with the limits in force.
 pub fn hint(limits: &UploadLimits) -> String {
     format!(
         "PDF, Word (DOCX), Excel (XLSX), PowerPoint (PPTX), OpenDocument text (ODT), PNG, JPEG or plain text. Up to {} files, each up to {} MB and {} MB in all, and at most {} MB in one upload.",
