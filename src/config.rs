@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 use clap::Args;
 use url::Url;
 
-use crate::requests::validation::is_domain;
+use crate::requests::validation::{is_domain, is_email};
 
 /// Default database: the machine's local PostgreSQL with trust authentication.
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/ist_intake";
@@ -41,6 +41,61 @@ pub struct Settings {
     /// Business days a request may wait on IST before the queue flags it.
     pub review_target_business_days: u32,
     pub uploads: UploadLimits,
+    /// Email notifications; None when they are switched off.
+    pub mail: Option<MailSettings>,
+}
+
+/// How the service sends its notifications: through an SMTP relay on the
+/// submission port, always with STARTTLS and authentication.
+#[derive(Clone)]
+pub struct MailSettings {
+    pub smtp: SmtpSettings,
+    /// The IST review queue's address, told of each submission and answer.
+    pub queue_address: String,
+    /// Tries before a message that keeps failing temporarily is marked failed.
+    pub max_attempts: i32,
+    /// The first retry waits this long; each later one waits twice as long.
+    pub retry_base: std::time::Duration,
+    /// How often an idle worker looks for due messages.
+    pub poll_interval: std::time::Duration,
+}
+
+impl std::fmt::Debug for MailSettings {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("MailSettings")
+            .field("smtp", &self.smtp)
+            .field("queue_address", &self.queue_address)
+            .field("max_attempts", &self.max_attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The SMTP relay and the account the service signs in with.
+#[derive(Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub password: String,
+    /// The From address of every notification.
+    pub from: String,
+    /// Extra trusted root certificates (PEM), for a relay with a private CA.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// Prints everything but the password, so settings can be logged.
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("username", &self.username)
+            .field("password", &"***")
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Limits on the vendor documents uploaded with one request.
@@ -156,6 +211,98 @@ pub struct ServeArgs {
     /// Largest total size of one request's vendor documents, in MiB.
     #[arg(long, env = "MAX_UPLOAD_TOTAL_MIB", default_value_t = 50, value_name = "MAX_UPLOAD_TOTAL_MIB")]
     pub max_upload_total_mib: u64,
+
+    /// Send email notifications (on or off). When off, nothing is queued.
+    #[arg(long, env = "NOTIFICATIONS", default_value = "off", value_name = "NOTIFICATIONS", value_parser = ["on", "off"])]
+    pub notifications: String,
+
+    /// The IST review queue's address, told of each submission and each requester's answer.
+    #[arg(long, env = "REVIEW_QUEUE_ADDRESS", value_name = "REVIEW_QUEUE_ADDRESS")]
+    pub review_queue_address: Option<String>,
+
+    /// Tries before a message that keeps failing temporarily is marked failed.
+    #[arg(long, env = "MAIL_MAX_ATTEMPTS", default_value_t = 8, value_name = "MAIL_MAX_ATTEMPTS")]
+    pub mail_max_attempts: i32,
+
+    /// Seconds before the first retry of a message; each later retry waits twice as long.
+    #[arg(long, env = "MAIL_RETRY_SECONDS", default_value_t = 60, value_name = "MAIL_RETRY_SECONDS")]
+    pub mail_retry_seconds: u64,
+
+    #[command(flatten)]
+    pub smtp: SmtpArgs,
+}
+
+/// The SMTP relay options, shared by `serve` and `mail test`.
+#[derive(Debug, Clone, Args)]
+pub struct SmtpArgs {
+    /// SMTP relay host. The service always uses STARTTLS and never sends in clear.
+    #[arg(long, env = "SMTP_HOST", value_name = "SMTP_HOST")]
+    pub smtp_host: Option<String>,
+
+    /// SMTP relay port: the submission port.
+    #[arg(long, env = "SMTP_PORT", default_value_t = 587, value_name = "SMTP_PORT")]
+    pub smtp_port: u16,
+
+    /// User name the service signs in to the relay with.
+    #[arg(long, env = "SMTP_USERNAME", value_name = "SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+
+    /// Password for the relay; prefer SMTP_PASSWORD_FILE, which keeps it out of the environment.
+    #[arg(long, env = "SMTP_PASSWORD", value_name = "SMTP_PASSWORD", hide_env_values = true)]
+    pub smtp_password: Option<String>,
+
+    /// File whose first line is the relay password.
+    #[arg(long, env = "SMTP_PASSWORD_FILE", value_name = "SMTP_PASSWORD_FILE")]
+    pub smtp_password_file: Option<PathBuf>,
+
+    /// From address of every message the service sends.
+    #[arg(long, env = "MAIL_FROM", value_name = "MAIL_FROM")]
+    pub mail_from: Option<String>,
+
+    /// PEM file of extra trusted root certificates, for a relay signed by a private CA.
+    #[arg(long, env = "SMTP_CA_FILE", value_name = "SMTP_CA_FILE")]
+    pub smtp_ca_file: Option<PathBuf>,
+}
+
+impl SmtpArgs {
+    /// Builds the relay settings, naming the first missing or invalid option.
+    pub fn settings(&self) -> Result<SmtpSettings, String> {
+        let required = |value: &Option<String>, name: &str, example: &str| match value.as_deref().map(str::trim) {
+            Some(value) if !value.is_empty() => Ok(value.to_owned()),
+            _ => Err(format!("{name} is not set: give it, such as {example}")),
+        };
+        let host = required(&self.smtp_host, "SMTP_HOST", "smtp.uwaterloo.ca")?;
+        if !is_domain(&host) && host.parse::<std::net::IpAddr>().is_err() {
+            return Err(format!("SMTP_HOST is {host:?}: use the relay's host name, such as smtp.uwaterloo.ca"));
+        }
+        if self.smtp_port == 0 {
+            return Err("SMTP_PORT is 0: use the relay's submission port, such as 587".to_owned());
+        }
+        let username = required(&self.smtp_username, "SMTP_USERNAME", "a campus account name")?;
+        let password = match (&self.smtp_password, &self.smtp_password_file) {
+            (_, Some(path)) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|err| format!("SMTP_PASSWORD_FILE {} cannot be read: {err}", path.display()))?;
+                text.lines().next().unwrap_or_default().to_owned()
+            }
+            (Some(password), None) => password.clone(),
+            (None, None) => String::new(),
+        };
+        if password.is_empty() {
+            return Err("Neither SMTP_PASSWORD_FILE nor SMTP_PASSWORD gives a password: set one".to_owned());
+        }
+        let from = required(&self.mail_from, "MAIL_FROM", "ist-intake@uwaterloo.ca")?;
+        if !is_email(&from) {
+            return Err(format!("MAIL_FROM is {from:?}: use an email address, such as ist-intake@uwaterloo.ca"));
+        }
+        let ca_pem = match &self.smtp_ca_file {
+            Some(path) => Some(
+                std::fs::read(path).map_err(|err| format!("SMTP_CA_FILE {} cannot be read: {err}", path.display()))?,
+            ),
+            None => None,
+        };
+        Ok(SmtpSettings { host, port: self.smtp_port, username, password, from, ca_pem })
+    }
 }
 
 impl ServeArgs {
@@ -210,6 +357,10 @@ impl ServeArgs {
                 return Err(format!("{name} is {value}: use a whole number of MiB from 1 to 1024, such as 20"));
             }
         }
+        if self.notifications == "on" {
+            // Checked here so a wrong setting stops start-up with its name.
+            self.mail_settings()?;
+        }
         if !(1..=100).contains(&self.max_documents_per_request) {
             return Err(format!(
                 "MAX_DOCUMENTS_PER_REQUEST is {}: use a whole number from 1 to 100, such as 10",
@@ -217,6 +368,33 @@ impl ServeArgs {
             ));
         }
         Ok(settings)
+    }
+
+    /// Builds the notification settings when NOTIFICATIONS is on.
+    pub fn mail_settings(&self) -> Result<Option<MailSettings>, String> {
+        if self.notifications != "on" {
+            return Ok(None);
+        }
+        let smtp = self.smtp.settings()?;
+        let queue_address = match self.review_queue_address.as_deref().map(str::trim) {
+            Some(address) if is_email(address) => address.to_owned(),
+            Some(address) => {
+                return Err(format!(
+                    "REVIEW_QUEUE_ADDRESS is {address:?}: use an email address, such as ist-review@uwaterloo.ca"
+                ));
+            }
+            None => return Err("REVIEW_QUEUE_ADDRESS is not set: give the IST review queue's address".to_owned()),
+        };
+        if !(1..=50).contains(&self.mail_max_attempts) {
+            return Err(format!("MAIL_MAX_ATTEMPTS is {}: use a whole number from 1 to 50", self.mail_max_attempts));
+        }
+        Ok(Some(MailSettings {
+            smtp,
+            queue_address,
+            max_attempts: self.mail_max_attempts,
+            retry_base: std::time::Duration::from_secs(self.mail_retry_seconds),
+            poll_interval: std::time::Duration::from_secs(2),
+        }))
     }
 
     /// Names the link settings still at their unconfirmed defaults.
@@ -250,6 +428,7 @@ impl ServeArgs {
                 .collect(),
             time_zone: self.time_zone,
             review_target_business_days: self.review_target_business_days,
+            mail: self.mail_settings().ok().flatten(),
             uploads: UploadLimits {
                 max_file_bytes: self.max_upload_file_mib * MEBIBYTE,
                 max_files: self.max_documents_per_request,
@@ -363,5 +542,26 @@ mod tests {
         assert_eq!(settings.relay.port, 587);
         assert_eq!(settings.relay.encryption, "STARTTLS");
         assert_eq!(settings.allowed_sender_domains, vec!["uwaterloo.ca".to_owned()]);
+    }
+
+    #[test]
+    fn smtp_debug_hides_the_password() {
+        let settings = SmtpSettings {
+            host: "smtp.uwaterloo.ca".to_owned(),
+            port: 587,
+            username: "ist-intake".to_owned(),
+            password: "hunter2".to_owned(),
+            from: "ist-intake@uwaterloo.ca".to_owned(),
+            ca_pem: None,
+        };
+        assert!(!format!("{settings:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn notifications_on_need_the_relay_host() {
+        let mut args = ServeArgs::parse_from_env();
+        args.notifications = "on".to_owned();
+        args.smtp.smtp_host = None;
+        assert_eq!(args.settings().unwrap_err(), "SMTP_HOST is not set: give it, such as smtp.uwaterloo.ca");
     }
 }

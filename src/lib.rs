@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod graph;
 pub mod intake;
+pub mod notify;
 pub mod policy;
 pub mod requests;
 pub mod review;

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use ist_intake::accounts::{self, NewUser, Role};
-use ist_intake::config::{DatabaseArgs, ServeArgs};
+use ist_intake::config::{DatabaseArgs, ServeArgs, SmtpArgs};
 use ist_intake::policy::{self, Policy};
 use ist_intake::{AppState, db, router};
 
@@ -37,6 +37,21 @@ enum Command {
     /// Work with the Microsoft Graph permission catalogue.
     #[command(subcommand)]
     Catalogue(CatalogueCommand),
+    /// Check the email settings.
+    #[command(subcommand)]
+    Mail(MailCommand),
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Send one message through the SMTP relay now and print the outcome.
+    Test {
+        /// Address to send the test message to.
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        smtp: SmtpArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -117,6 +132,7 @@ async fn main() -> ExitCode {
             load_policy(file.as_deref()).map(|policy| print!("{}", policy::to_mermaid(&policy)))
         }
         Some(Command::Catalogue(CatalogueCommand::Check { file })) => check_catalogue(&file),
+        Some(Command::Mail(MailCommand::Test { to, smtp })) => send_test_mail(&to, &smtp).await,
         Some(Command::User(UserCommand::Add { email, name, role, department })) => {
             add_user(&cli.database, NewUser { email, display_name: name, department, role, password: String::new() })
                 .await
@@ -142,6 +158,17 @@ async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> 
     let policy = load_policy(args.policy_file.as_deref())?;
     let pool = db::connect_and_migrate(&database.database_url).await.map_err(|err| err.to_string())?;
     spawn_session_cleanup(pool.clone());
+    ist_intake::notify::spawn_worker(pool.clone(), &settings)?;
+    match &settings.mail {
+        Some(mail) => tracing::info!(
+            host = %mail.smtp.host,
+            port = mail.smtp.port,
+            "notifications are on, through {}:{} with STARTTLS",
+            mail.smtp.host,
+            mail.smtp.port
+        ),
+        None => tracing::info!("notifications are off; set NOTIFICATIONS=on and the SMTP settings to send them"),
+    }
     let state = AppState::new(pool, policy, settings);
     tracing::info!(version = %state.policy.version, "using decision-tree policy version {}", state.policy.version);
 
@@ -286,4 +313,35 @@ async fn add_user(database: &DatabaseArgs, mut new_user: NewUser) -> Result<(), 
     let user = accounts::create_user(&mut conn, new_user).await.map_err(|err| err.to_string())?;
     println!("added {} user {} ({})", user.role.as_str(), user.email, user.display_name);
     Ok(())
+}
+
+/// Sends one message through the relay, for `mail test`.
+async fn send_test_mail(to: &str, smtp: &SmtpArgs) -> Result<(), String> {
+    use ist_intake::notify::sender::{Outcome, Outgoing, Sender};
+
+    let settings = smtp.settings()?;
+    let sender = Sender::new(&settings)?;
+    let domain = settings.from.rsplit('@').next().unwrap_or("localhost").to_owned();
+    let message_id = format!("<test.{}@{domain}>", uuid::Uuid::new_v4());
+    let outgoing = Outgoing {
+        recipient: to.trim().to_owned(),
+        subject: "Test message from ist-intake".to_owned(),
+        text_body: "This is a test message from ist-intake. It arrived, so the email settings work.\n".to_owned(),
+        html_body: "<p>This is a test message from ist-intake. It arrived, so the email settings work.</p>".to_owned(),
+        thread_id: message_id.clone(),
+        message_id,
+    };
+    match sender.send(&outgoing).await {
+        Outcome::Sent => {
+            println!(
+                "Sent a test message to {} through {}:{} with STARTTLS.",
+                outgoing.recipient, settings.host, settings.port
+            );
+            Ok(())
+        }
+        Outcome::Temporary(error) => {
+            Err(format!("the relay did not take the message, and a later try may work: {error}"))
+        }
+        Outcome::Permanent(error) => Err(format!("the relay refused the message: {error}")),
+    }
 }

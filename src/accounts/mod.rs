@@ -1,5 +1,6 @@
 //! Users, roles, password hashing and the signed-in session.
 
+pub mod account;
 pub mod password;
 pub mod session;
 pub mod sign_in;

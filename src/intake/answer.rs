@@ -15,6 +15,7 @@ use super::exception::ExceptionForm;
 use super::forms::has_control_characters;
 use super::request_flow::RequestForm;
 use crate::config::Settings;
+use crate::notify::{self, Notice};
 use crate::requests::actions::{self, ActionError, ActionInput, EditableField, FieldChange};
 use crate::requests::repo::{self, FullRequest};
 use crate::requests::status::{self, Action, Actor};
@@ -329,9 +330,11 @@ pub async fn answer(
     };
 
     let mut tx = signed.page.state.db.begin().await?;
+    let notice = Notice::Answered { message: Some(message.clone()).filter(|message| !message.is_empty()) };
     let input = ActionInput::Answer { message, changes };
     match actions::apply(&mut tx, full.request.id, form.version(), signed.user.id, Actor::Requester, input).await {
         Ok(_) => {
+            notify::enqueue(&mut tx, &signed.page.state.settings, full.request.id.0, &notice).await?;
             tx.commit().await?;
             Ok(Redirect::to(&format!("/requests/{reference}")).into_response())
         }

@@ -299,6 +299,7 @@ pub async fn submit<F: RequestForm>(signed: SignedIn, Form(form): Form<SubmitFor
         }
     };
     if submission.created {
+        crate::notify::enqueue(&mut tx, &state.settings, submission.id, &crate::notify::Notice::Submitted).await?;
         let attached = document_store::attach(&mut tx, signed.user.id, submission.id, &document_ids).await?;
         if attached != document_ids.len() as u64 {
             // An upload was deleted after the check page, so nothing is

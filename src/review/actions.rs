@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::detail::{ActionForms, load, render_detail};
 use crate::intake::forms::has_control_characters;
+use crate::notify::{self, Notice};
 use crate::requests::actions::{self, ActionError, ActionInput, CredentialType, EditableField, RegistrationRecord};
 use crate::requests::status::Actor;
 use crate::requests::{PermissionApi, PermissionType, RequestKind, Scope};
@@ -48,10 +49,20 @@ async fn run(
     forms: ActionForms,
 ) -> Result<Response, AppError> {
     let full = load(reviewer, reference).await?;
+    let notice = match &input {
+        ActionInput::AskQuestion { .. } => Some(Notice::Question),
+        ActionInput::Approve { .. } | ActionInput::Reject { .. } | ActionInput::Complete { .. } => {
+            Some(Notice::Decision)
+        }
+        _ => None,
+    };
     let mut tx = reviewer.page.state.db.begin().await?;
     let result = actions::apply(&mut tx, full.request.id, version, reviewer.user.id, Actor::Reviewer, input).await;
     match result {
         Ok(status) => {
+            if let Some(notice) = notice {
+                notify::enqueue(&mut tx, &reviewer.page.state.settings, full.request.id.0, &notice).await?;
+            }
             tx.commit().await?;
             tracing::info!(
                 reference,
@@ -375,6 +386,10 @@ pub async fn add_note(
     }
     let mut tx = reviewer.page.state.db.begin().await?;
     actions::add_note(&mut tx, full.request.id, reviewer.user.id, &body, !reply).await?;
+    if reply {
+        let notice = Notice::Reply { body };
+        notify::enqueue(&mut tx, &reviewer.page.state.settings, full.request.id.0, &notice).await?;
+    }
     tx.commit().await?;
     Ok(Redirect::to(&detail_url(&reference)).into_response())
 }

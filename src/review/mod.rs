@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod detail;
+pub mod outbox;
 pub mod plan;
 pub mod queue;
 pub mod target;

@@ -91,6 +91,9 @@ fn return_path(parts: &Parts) -> String {
     if path == "/review/assign" {
         return "/review".to_owned();
     }
+    if path.starts_with("/review/outbox/") {
+        return "/review/outbox".to_owned();
+    }
     // A post to a request's action comes back to the request's page, because
     // the action's own path has no page to show.
     const ACTIONS: [&str; 4] = ["/documents", "/withdraw", "/answer", "/notes"];
