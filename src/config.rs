@@ -45,12 +45,12 @@ pub struct Settings {
     pub mail: Option<MailSettings>,
 }
 
-/// How the service sends its notifications: through an SMTP relay on the
+/// Notification settings. The service sends through an SMTP relay on the
 /// submission port, always with STARTTLS and authentication.
 #[derive(Clone)]
 pub struct MailSettings {
     pub smtp: SmtpSettings,
-    /// The IST review queue's address, told of each submission and answer.
+    /// The IST review queue's address, which receives each submission and answer.
     pub queue_address: String,
     /// Tries before a message that keeps failing temporarily is marked failed.
     pub max_attempts: i32,
@@ -216,7 +216,7 @@ pub struct ServeArgs {
     #[arg(long, env = "NOTIFICATIONS", default_value = "off", value_name = "NOTIFICATIONS", value_parser = ["on", "off"])]
     pub notifications: String,
 
-    /// The IST review queue's address, told of each submission and each requester's answer.
+    /// The IST review queue's address, which receives each submission and each requester's answer.
     #[arg(long, env = "REVIEW_QUEUE_ADDRESS", value_name = "REVIEW_QUEUE_ADDRESS")]
     pub review_queue_address: Option<String>,
 

@@ -177,7 +177,7 @@ async fn serve(database: &DatabaseArgs, args: &ServeArgs) -> Result<(), String> 
     })?;
     let address = listener.local_addr().map_err(|err| format!("cannot read the listening address: {err}"))?;
     // The handler is in place before the address is logged, because a
-    // supervisor may send SIGTERM as soon as it sees the service is up.
+    // supervisor may send SIGTERM as soon as the service reports it is up.
     let signal = shutdown_signal()?;
     tracing::info!(address = %address, "serving on http://{address}");
     let (stopping, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -1,6 +1,6 @@
-//! Email notifications. A change that should be told writes its messages to
+//! Email notifications. A change that notifies someone writes its messages to
 //! the outbox in its own transaction ([`enqueue`]), so a rolled-back change
-//! sends nothing and a crash loses nothing; the worker sends them later.
+//! sends nothing and a crash loses nothing. The worker sends them later.
 
 pub mod outbox;
 pub mod sender;

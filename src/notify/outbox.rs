@@ -123,7 +123,7 @@ pub struct FailedMessage {
     pub created_at: DateTime<Utc>,
 }
 
-/// The most recent failed messages, newest first.
+/// Lists the most recent failed messages, newest first.
 pub async fn failed(conn: &mut PgConnection, limit: i64) -> Result<Vec<FailedMessage>, sqlx::Error> {
     sqlx::query_as(
         "SELECT outbox.id, requests.reference, outbox.kind, outbox.recipient, outbox.subject, outbox.attempts,
@@ -138,7 +138,7 @@ pub async fn failed(conn: &mut PgConnection, limit: i64) -> Result<Vec<FailedMes
     .await
 }
 
-/// How many messages wait to be sent.
+/// Counts the messages waiting to be sent.
 pub async fn pending_count(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'pending'").fetch_one(conn).await
 }

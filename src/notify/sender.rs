@@ -24,7 +24,7 @@ pub struct Outgoing {
     pub thread_id: String,
 }
 
-/// What became of one attempt.
+/// The result of one attempt to send.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Sent,

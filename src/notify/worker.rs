@@ -9,7 +9,7 @@ use super::outbox;
 use super::sender::{Outcome, Sender};
 use crate::config::MailSettings;
 
-/// The longest wait between two tries of one message.
+/// Maximum wait between two tries of one message.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(6 * 3600);
 
 /// Returns the wait before the next try, after `attempts` tries so far:

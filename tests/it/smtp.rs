@@ -14,8 +14,8 @@ pub const USER: &str = "ist-intake";
 pub const PASSWORD: &str = "relay-password";
 pub const QUEUE_ADDRESS: &str = "ist-review@uwaterloo.ca";
 
-/// The Python that has aiosmtpd: SMTP_TEST_PYTHON when set, or a virtual
-/// environment made once under target/ with aiosmtpd installed from PyPI.
+/// Returns the Python that has aiosmtpd: SMTP_TEST_PYTHON when set, or a
+/// virtual environment created once under target/ with aiosmtpd from PyPI.
 fn python() -> &'static Path {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON.get_or_init(|| {
@@ -93,9 +93,9 @@ fn make_certificates(folder: &Path) -> Vec<u8> {
 pub struct Behaviour {
     /// Offer no STARTTLS at all.
     pub no_starttls: bool,
-    /// Answer the first this many DATA commands with 421.
+    /// Number of DATA commands, from the first, that get a 421 reply.
     pub refuse_data: u32,
-    /// Answer every RCPT with 550.
+    /// Give every RCPT a 550 reply.
     pub reject_recipients: bool,
 }
 
@@ -170,12 +170,12 @@ impl SmtpServer {
         }
     }
 
-    /// The CA certificate file, for the command line's SMTP_CA_FILE.
+    /// Returns the CA certificate file, for the command line's SMTP_CA_FILE.
     pub fn ca_file(&self) -> PathBuf {
         self.folder.path().join("ca.pem")
     }
 
-    /// Every message received so far, as raw text with the server's notes first.
+    /// Returns every message received so far, as raw text with the server's notes first.
     pub fn messages(&self) -> Vec<String> {
         let mut messages: Vec<String> = std::fs::read_dir(self.folder.path().join("mail"))
             .unwrap()
@@ -188,7 +188,7 @@ impl SmtpServer {
     }
 }
 
-/// The value of a header in a raw message, unfolded.
+/// Returns the value of a header in a raw message, unfolded.
 pub fn header(message: &str, name: &str) -> Option<String> {
     let head = message.split("\r\n\r\n").next().unwrap_or_default();
     let unfolded = head.replace("\r\n ", " ").replace("\r\n\t", " ");
