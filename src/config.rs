@@ -82,6 +82,8 @@ pub struct SmtpSettings {
     pub from: String,
     /// Extra trusted root certificates (PEM), for a relay with a private CA.
     pub ca_pem: Option<Vec<u8>>,
+    /// Limit on one SMTP conversation, after which a try counts as a temporary failure.
+    pub timeout: std::time::Duration,
 }
 
 /// Prints everything but the password, so settings can be logged.
@@ -283,7 +285,14 @@ impl SmtpArgs {
             (_, Some(path)) => {
                 let text = std::fs::read_to_string(path)
                     .map_err(|err| format!("SMTP_PASSWORD_FILE {} cannot be read: {err}", path.display()))?;
-                text.lines().next().unwrap_or_default().to_owned()
+                let first = text.lines().next().unwrap_or_default().to_owned();
+                if first.is_empty() {
+                    return Err(format!(
+                        "SMTP_PASSWORD_FILE {} has no password on its first line: write the password there",
+                        path.display()
+                    ));
+                }
+                first
             }
             (Some(password), None) => password.clone(),
             (None, None) => String::new(),
@@ -296,12 +305,28 @@ impl SmtpArgs {
             return Err(format!("MAIL_FROM is {from:?}: use an email address, such as ist-intake@uwaterloo.ca"));
         }
         let ca_pem = match &self.smtp_ca_file {
-            Some(path) => Some(
-                std::fs::read(path).map_err(|err| format!("SMTP_CA_FILE {} cannot be read: {err}", path.display()))?,
-            ),
+            Some(path) => {
+                let pem = std::fs::read(path)
+                    .map_err(|err| format!("SMTP_CA_FILE {} cannot be read: {err}", path.display()))?;
+                if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+                    return Err(format!(
+                        "SMTP_CA_FILE {} holds no PEM certificate: give the relay's CA certificate in PEM form",
+                        path.display()
+                    ));
+                }
+                Some(pem)
+            }
             None => None,
         };
-        Ok(SmtpSettings { host, port: self.smtp_port, username, password, from, ca_pem })
+        Ok(SmtpSettings {
+            host,
+            port: self.smtp_port,
+            username,
+            password,
+            from,
+            ca_pem,
+            timeout: std::time::Duration::from_secs(30),
+        })
     }
 }
 
@@ -385,6 +410,12 @@ impl ServeArgs {
             }
             None => return Err("REVIEW_QUEUE_ADDRESS is not set: give the IST review queue's address".to_owned()),
         };
+        if !(1..=86_400).contains(&self.mail_retry_seconds) {
+            return Err(format!(
+                "MAIL_RETRY_SECONDS is {}: use a whole number of seconds from 1 to 86400, such as 60",
+                self.mail_retry_seconds
+            ));
+        }
         if !(1..=50).contains(&self.mail_max_attempts) {
             return Err(format!("MAIL_MAX_ATTEMPTS is {}: use a whole number from 1 to 50", self.mail_max_attempts));
         }
@@ -553,6 +584,7 @@ mod tests {
             password: "hunter2".to_owned(),
             from: "ist-intake@uwaterloo.ca".to_owned(),
             ca_pem: None,
+            timeout: std::time::Duration::from_secs(30),
         };
         assert!(!format!("{settings:?}").contains("hunter2"));
     }
@@ -563,5 +595,43 @@ mod tests {
         args.notifications = "on".to_owned();
         args.smtp.smtp_host = None;
         assert_eq!(args.settings().unwrap_err(), "SMTP_HOST is not set: give it, such as smtp.uwaterloo.ca");
+    }
+
+    #[test]
+    fn ca_file_without_a_certificate_is_refused() {
+        let file = tempfile_with("garbage\n");
+        let mut args = ServeArgs::parse_from_env();
+        args.smtp = SmtpArgs {
+            smtp_host: Some("smtp.uwaterloo.ca".to_owned()),
+            smtp_port: 587,
+            smtp_username: Some("ist-intake".to_owned()),
+            smtp_password: Some("secret".to_owned()),
+            smtp_password_file: None,
+            mail_from: Some("ist-intake@uwaterloo.ca".to_owned()),
+            smtp_ca_file: Some(file.clone()),
+        };
+        let error = args.smtp.settings().unwrap_err();
+        std::fs::remove_file(&file).unwrap();
+        assert!(error.starts_with("SMTP_CA_FILE"), "{error}");
+        assert!(error.contains("holds no PEM certificate"), "{error}");
+    }
+
+    #[test]
+    fn zero_retry_seconds_are_refused() {
+        let mut args = ServeArgs::parse_from_env();
+        args.notifications = "on".to_owned();
+        args.review_queue_address = Some("ist-review@uwaterloo.ca".to_owned());
+        args.mail_retry_seconds = 0;
+        args.smtp.smtp_host = Some("smtp.uwaterloo.ca".to_owned());
+        args.smtp.smtp_username = Some("ist-intake".to_owned());
+        args.smtp.smtp_password = Some("secret".to_owned());
+        args.smtp.mail_from = Some("ist-intake@uwaterloo.ca".to_owned());
+        assert!(args.settings().unwrap_err().starts_with("MAIL_RETRY_SECONDS is 0"));
+    }
+
+    fn tempfile_with(text: &str) -> PathBuf {
+        let path = std::env::temp_dir().join(format!("ist-intake-test-{}.pem", uuid::Uuid::new_v4()));
+        std::fs::write(&path, text).unwrap();
+        path
     }
 }

@@ -366,6 +366,7 @@ pub async fn withdraw(
     .await
     {
         Ok(_) => {
+            notify::enqueue(&mut tx, &signed.page.state.settings, full.request.id.0, &Notice::Withdrawn).await?;
             tx.commit().await?;
             Ok(Redirect::to(&format!("/requests/{reference}")).into_response())
         }

@@ -27,6 +27,8 @@ pub enum Notice {
     Reply { body: String },
     /// The requester answered IST's question.
     Answered { message: Option<String> },
+    /// The requester withdrew the request.
+    Withdrawn,
 }
 
 /// A user's choice of which notifications to receive.
@@ -63,9 +65,11 @@ struct RequestFacts {
     status: RequestStatus,
     application_name: String,
     requester_name: String,
-    requester_email: String,
+    /// The account's address: the person who can sign in and see the request.
+    account_email: String,
     department: String,
     open_question: Option<String>,
+    question_fields: Vec<String>,
     rejection_reason: Option<String>,
     advice: Option<String>,
     preference: Preference,
@@ -107,8 +111,8 @@ pub async fn enqueue(
     };
     let facts: RequestFacts = sqlx::query_as(
         "SELECT requests.reference, requests.kind, requests.status, requests.application_name,
-                requests.requester_name, requests.requester_email, requests.department,
-                requests.open_question, requests.rejection_reason, requests.advice,
+                requests.requester_name, users.email AS account_email, requests.department,
+                requests.open_question, requests.question_fields, requests.rejection_reason, requests.advice,
                 users.notification_preference AS preference
          FROM requests JOIN users ON users.id = requests.requester_id
          WHERE requests.id = $1",
@@ -118,7 +122,10 @@ pub async fn enqueue(
     .await?;
 
     let domain = mail.smtp.from.rsplit('@').next().unwrap_or("localhost").to_owned();
+    // The requester's messages and the IST queue's form two threads, each
+    // rooted at the first message of its side.
     let thread_id = format!("<request.{}@{domain}>", facts.reference);
+    let queue_thread_id = format!("<review.{}@{domain}>", facts.reference);
     let base = settings.public_url.as_str().trim_end_matches('/').to_owned();
     let requester_link = format!("{base}/requests/{}", facts.reference);
     let reviewer_link = format!("{base}/review/{}", facts.reference);
@@ -130,7 +137,7 @@ pub async fn enqueue(
             if to_requester("submitted") {
                 messages.push((
                     "submitted",
-                    facts.requester_email.clone(),
+                    facts.account_email.clone(),
                     format!("[{}] We received your request: {}", facts.reference, facts.application_name),
                     Content {
                         heading: "We received your request".to_owned(),
@@ -162,11 +169,11 @@ pub async fn enqueue(
                 Content {
                     heading: "A new request is waiting for review".to_owned(),
                     paragraphs: vec![format!(
-                        "{} ({}) submitted a {} request for {}.",
+                        "{} ({}) submitted a request for {}. Kind: {}.",
                         facts.requester_name,
                         facts.department,
-                        facts.kind.label().to_lowercase(),
-                        facts.application_name
+                        facts.application_name,
+                        facts.kind.label()
                     )],
                     quote_label: None,
                     quote: None,
@@ -178,17 +185,11 @@ pub async fn enqueue(
         Notice::Question => {
             messages.push((
                 "question",
-                facts.requester_email.clone(),
+                facts.account_email.clone(),
                 format!("[{}] IST has a question about your request", facts.reference),
                 Content {
                     heading: "IST has a question about your request".to_owned(),
-                    paragraphs: vec![
-                        format!(
-                            "IST is reviewing your request for {} and needs more information.",
-                            facts.application_name
-                        ),
-                        "Answer it on the request's page so the review can go on.".to_owned(),
-                    ],
+                    paragraphs: question_paragraphs(&facts),
                     quote_label: Some("IST's question"),
                     quote: facts.open_question.clone(),
                     link_text: "Answer the question",
@@ -209,7 +210,7 @@ pub async fn enqueue(
             };
             messages.push((
                 "decision",
-                facts.requester_email.clone(),
+                facts.account_email.clone(),
                 format!("[{}] Your request {subject}: {}", facts.reference, facts.application_name),
                 Content {
                     heading: heading.to_owned(),
@@ -228,7 +229,7 @@ pub async fn enqueue(
             if to_requester("reply") {
                 messages.push((
                     "reply",
-                    facts.requester_email.clone(),
+                    facts.account_email.clone(),
                     format!("[{}] IST replied about your request", facts.reference),
                     Content {
                         heading: "IST replied about your request".to_owned(),
@@ -240,6 +241,24 @@ pub async fn enqueue(
                     },
                 ));
             }
+        }
+        Notice::Withdrawn => {
+            messages.push((
+                "withdrawn",
+                mail.queue_address.clone(),
+                format!("[{}] The requester withdrew the request", facts.reference),
+                Content {
+                    heading: "The requester withdrew the request".to_owned(),
+                    paragraphs: vec![format!(
+                        "{} withdrew the request for {}. IST need not work on it any more.",
+                        facts.requester_name, facts.application_name
+                    )],
+                    quote_label: None,
+                    quote: None,
+                    link_text: "See the request",
+                    link_url: reviewer_link.clone(),
+                },
+            ));
         }
         Notice::Answered { message } => {
             messages.push((
@@ -262,6 +281,13 @@ pub async fn enqueue(
     }
 
     for (kind, recipient, subject, content) in messages {
+        let to_queue = recipient == mail.queue_address;
+        let thread = if to_queue { &queue_thread_id } else { &thread_id };
+        // The first message of each side is its thread's root.
+        let message_id = match kind {
+            "submitted" | "new_submission" => thread.clone(),
+            _ => format!("<{}@{domain}>", Uuid::new_v4()),
+        };
         let outgoing = Outgoing {
             recipient,
             subject,
@@ -271,12 +297,30 @@ pub async fn enqueue(
             html_body: HtmlMessage { content: &content }
                 .render()
                 .map_err(|err| sqlx::Error::Protocol(err.to_string()))?,
-            message_id: format!("<{}@{domain}>", Uuid::new_v4()),
-            thread_id: thread_id.clone(),
+            message_id,
+            thread_id: thread.clone(),
         };
         outbox::insert(&mut *conn, Some(request_id), kind, &outgoing).await?;
     }
     Ok(())
+}
+
+/// Builds the question email's paragraphs: what IST needs, and the fields
+/// the requester should change.
+fn question_paragraphs(facts: &RequestFacts) -> Vec<String> {
+    let mut paragraphs =
+        vec![format!("IST is reviewing your request for {} and needs more information.", facts.application_name)];
+    let labels: Vec<&str> = facts
+        .question_fields
+        .iter()
+        .filter_map(|id| crate::requests::actions::EditableField::parse(id))
+        .map(|field| field.label())
+        .collect();
+    if !labels.is_empty() {
+        paragraphs.push(format!("IST asks you to check these fields: {}.", labels.join(", ")));
+    }
+    paragraphs.push("Answer it on the request's page so the review can go on.".to_owned());
+    paragraphs
 }
 
 /// Checks whether a requester with this preference receives this kind of message.

@@ -138,6 +138,21 @@ pub async fn failed(conn: &mut PgConnection, limit: i64) -> Result<Vec<FailedMes
     .await
 }
 
+/// Lists messages that failed at least once and wait for another try.
+pub async fn retrying(conn: &mut PgConnection, limit: i64) -> Result<Vec<FailedMessage>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT outbox.id, requests.reference, outbox.kind, outbox.recipient, outbox.subject, outbox.attempts,
+                outbox.last_error, outbox.created_at
+         FROM outbox LEFT JOIN requests ON requests.id = outbox.request_id
+         WHERE outbox.status = 'pending' AND outbox.attempts > 0
+         ORDER BY outbox.next_attempt_at, outbox.id
+         LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
 /// Counts the messages waiting to be sent.
 pub async fn pending_count(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'pending'").fetch_one(conn).await

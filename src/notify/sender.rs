@@ -10,9 +10,6 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::SmtpSettings;
 
-/// How long one SMTP conversation may take before it counts as a temporary failure.
-const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// A message ready to send.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
@@ -39,6 +36,9 @@ pub enum Outcome {
 pub struct Sender {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
+    /// Limit on one whole SMTP conversation; lettre's own timeout covers
+    /// only opening the connection.
+    timeout: Duration,
 }
 
 impl Sender {
@@ -57,10 +57,11 @@ impl Sender {
             .tls(Tls::Required(tls))
             .credentials(Credentials::new(settings.username.clone(), settings.password.clone()))
             .authentication(vec![Mechanism::Plain, Mechanism::Login])
-            .timeout(Some(SMTP_TIMEOUT))
+            .timeout(Some(settings.timeout))
             .build();
-        let from = settings.from.parse::<Mailbox>().map_err(|err| format!("MAIL_FROM is not an address: {err}"))?;
-        Ok(Sender { transport, from })
+        let address = settings.from.parse().map_err(|err| format!("MAIL_FROM is not an address: {err}"))?;
+        let from = Mailbox::new(Some(SENDER_NAME.to_owned()), address);
+        Ok(Sender { transport, from, timeout: settings.timeout })
     }
 
     pub async fn send(&self, outgoing: &Outgoing) -> Outcome {
@@ -68,23 +69,52 @@ impl Sender {
             Ok(message) => message,
             Err(err) => return Outcome::Permanent(err),
         };
-        match self.transport.send(message).await {
-            Ok(_) => Outcome::Sent,
-            Err(err) if err.is_permanent() => Outcome::Permanent(err.to_string()),
-            Err(err) => Outcome::Temporary(err.to_string()),
+        match tokio::time::timeout(self.timeout, self.transport.send(message)).await {
+            Err(_) => Outcome::Temporary(format!(
+                "the relay did not finish the conversation within {} s",
+                self.timeout.as_secs()
+            )),
+            Ok(Ok(_)) => Outcome::Sent,
+            Ok(Err(err)) if err.is_permanent() => Outcome::Permanent(describe(&err)),
+            Ok(Err(err)) => Outcome::Temporary(describe(&err)),
         }
     }
 }
 
+/// The display name on the From line of every notification.
+const SENDER_NAME: &str = "IST email-sending requests";
+
+/// Describes a relay error with what to check, because lettre's own text
+/// names the kind of error but not its likely cause.
+fn describe(err: &lettre::transport::smtp::Error) -> String {
+    let code = err.status().map(|code| code.to_string());
+    let detail = err.to_string();
+    if err.is_tls() {
+        format!(
+            "the TLS connection to the relay failed; check SMTP_HOST, SMTP_CA_FILE and that the relay offers STARTTLS ({detail})"
+        )
+    } else if code.as_deref() == Some("535") {
+        format!("the relay refused the sign-in; check SMTP_USERNAME and the password ({detail})")
+    } else {
+        detail
+    }
+}
+
 fn build(from: &Mailbox, outgoing: &Outgoing) -> Result<Message, String> {
-    let to = outgoing.recipient.parse::<Mailbox>().map_err(|err| format!("invalid recipient: {err}"))?;
-    Message::builder()
+    let to = outgoing
+        .recipient
+        .parse::<Mailbox>()
+        .map_err(|err| format!("{} is not a valid recipient address: {err}", outgoing.recipient))?;
+    let mut builder = Message::builder()
         .from(from.clone())
         .to(to)
         .subject(outgoing.subject.clone())
-        .message_id(Some(outgoing.message_id.clone()))
-        .in_reply_to(outgoing.thread_id.clone())
-        .references(outgoing.thread_id.clone())
+        .message_id(Some(outgoing.message_id.clone()));
+    // The first message of a thread is its root and refers to nothing.
+    if outgoing.message_id != outgoing.thread_id {
+        builder = builder.in_reply_to(outgoing.thread_id.clone()).references(outgoing.thread_id.clone());
+    }
+    builder
         .multipart(MultiPart::alternative_plain_html(outgoing.text_body.clone(), outgoing.html_body.clone()))
         .map_err(|err| format!("the message cannot be built: {err}"))
 }

@@ -24,30 +24,41 @@ pub struct FailedLine {
 struct OutboxPage {
     chrome: Chrome,
     lines: Vec<FailedLine>,
+    retrying: Vec<FailedLine>,
     pending: i64,
     notifications_on: bool,
+    resent: bool,
+}
+
+#[derive(serde::Deserialize)]
+pub struct OutboxQuery {
+    #[serde(default)]
+    resent: Option<String>,
 }
 
 /// GET /review/outbox: reviewers and admins.
-pub async fn outbox_page(reviewer: ReviewerPage) -> Result<Response, AppError> {
+pub async fn outbox_page(
+    reviewer: ReviewerPage,
+    axum::extract::Query(query): axum::extract::Query<OutboxQuery>,
+) -> Result<Response, AppError> {
     let mut conn = reviewer.page.state.db.acquire().await?;
     let failed = outbox::failed(&mut conn, MAX_LISTED).await?;
+    let retrying = outbox::retrying(&mut conn, MAX_LISTED).await?;
     let pending = outbox::pending_count(&mut conn).await?;
     let zone = reviewer.page.state.settings.time_zone;
     let now = Utc::now();
-    let lines = failed
-        .into_iter()
-        .map(|message| FailedLine {
-            when: format::local_time(message.created_at, zone),
-            age: format::age(message.created_at, now),
-            message,
-        })
-        .collect();
+    let line = |message: FailedMessage| FailedLine {
+        when: format::local_time(message.created_at, zone),
+        age: format::age(message.created_at, now),
+        message,
+    };
     render(&OutboxPage {
         chrome: reviewer.page.chrome(),
-        lines,
+        lines: failed.into_iter().map(line).collect(),
+        retrying: retrying.into_iter().map(line).collect(),
         pending,
         notifications_on: reviewer.page.state.settings.mail.is_some(),
+        resent: query.resent.is_some(),
     })
 }
 
@@ -58,5 +69,5 @@ pub async fn resend(reviewer: ReviewerPage, Path(id): Path<String>) -> Result<Re
     if outbox::resend(&mut conn, id).await? {
         tracing::info!(outbox_id = id, user_id = reviewer.user.id.0, "notification {id} queued again");
     }
-    Ok(Redirect::to("/review/outbox").into_response())
+    Ok(Redirect::to("/review/outbox?resent=1").into_response())
 }

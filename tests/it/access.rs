@@ -167,8 +167,7 @@ async fn session_cookie_is_http_only_and_lax(pool: PgPool) {
 
 #[sqlx::test]
 async fn session_cookie_is_secure_behind_https(pool: PgPool) {
-    let mut settings = Settings::default();
-    settings.public_url = "https://intake.test.example/".parse().unwrap();
+    let settings = Settings { public_url: "https://intake.test.example/".parse().unwrap(), ..Settings::default() };
     let app = TestApp::spawn_with(pool, settings).await;
     let response = app.browser().get_raw("/tree/hosting").await;
     let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();

@@ -132,13 +132,16 @@ async fn user_add_rejects_short_password(pool: PgPool) {
     assert!(stderr.contains("the password is too short: use at least 12 characters"), "{stderr}");
 }
 
+/// The log lines of a running server, read as they arrive.
+type LogLines = std::iter::MapWhile<
+    std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
+    fn(std::io::Result<String>) -> Option<String>,
+>;
+
 /// A running `ist-intake serve` on a fresh database, with its log lines.
 struct Served {
     child: std::process::Child,
-    lines: std::iter::MapWhile<
-        std::io::Lines<std::io::BufReader<std::process::ChildStderr>>,
-        fn(std::io::Result<String>) -> Option<String>,
-    >,
+    lines: LogLines,
     /// Host and port, such as 127.0.0.1:41234.
     address: String,
     database: String,

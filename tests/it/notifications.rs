@@ -51,7 +51,7 @@ async fn message_arrives_after_starttls_and_auth(pool: PgPool) {
     drain(&app, &server).await;
 
     let messages = server.messages();
-    let receipt = to(&messages, "dana.lee@uwaterloo.ca");
+    let receipt = to(&messages, REQUESTER);
     assert_eq!(receipt.len(), 1, "{messages:?}");
     let receipt = &receipt[0];
     assert_eq!(header(receipt, "X-Test-TLS").as_deref(), Some("yes"));
@@ -60,10 +60,14 @@ async fn message_arrives_after_starttls_and_auth(pool: PgPool) {
         header(receipt, "Subject").as_deref(),
         Some(format!("[{reference}] We received your request: Acme Room Booking").as_str())
     );
+    // The receipt is the root of the requester's thread; later messages refer to it.
     let thread = format!("<request.{reference}@uwaterloo.ca>");
-    assert_eq!(header(receipt, "In-Reply-To").as_deref(), Some(thread.as_str()));
-    assert_eq!(header(receipt, "References").as_deref(), Some(thread.as_str()));
-    assert!(header(receipt, "Message-ID").is_some_and(|id| id.ends_with("@uwaterloo.ca>")), "{receipt}");
+    assert_eq!(header(receipt, "Message-ID").as_deref(), Some(thread.as_str()));
+    assert_eq!(header(receipt, "In-Reply-To"), None);
+    assert!(
+        header(receipt, "From").is_some_and(|from| from.starts_with("\"IST email-sending requests\"")),
+        "{receipt}"
+    );
     assert!(header(receipt, "Content-Type").is_some_and(|value| value.starts_with("multipart/alternative")));
     assert!(receipt.contains("Content-Type: text/plain"), "{receipt}");
     assert!(receipt.contains("Content-Type: text/html"), "{receipt}");
@@ -72,7 +76,8 @@ async fn message_arrives_after_starttls_and_auth(pool: PgPool) {
     let queue = to(&messages, QUEUE_ADDRESS);
     assert_eq!(queue.len(), 1, "{messages:?}");
     assert!(queue[0].contains(&format!("http://127.0.0.1:8080/review/{reference}")), "{}", queue[0]);
-    assert_eq!(header(&queue[0], "References").as_deref(), Some(thread.as_str()));
+    let queue_thread = format!("<review.{reference}@uwaterloo.ca>");
+    assert_eq!(header(&queue[0], "Message-ID").as_deref(), Some(queue_thread.as_str()));
 }
 
 #[sqlx::test]
@@ -252,9 +257,10 @@ async fn decisions_only_skips_receipts_and_replies(pool: PgPool) {
         sqlx::query_scalar("SELECT kind FROM outbox ORDER BY id").fetch_all(&app.pool).await.unwrap();
     assert_eq!(kinds, vec!["new_submission".to_owned(), "question".to_owned()]);
     drain(&app, &server).await;
-    let question = to(&server.messages(), "dana.lee@uwaterloo.ca");
+    let question = to(&server.messages(), REQUESTER);
     assert_eq!(question.len(), 1);
     assert!(question[0].contains("Which mailbox sends?"), "{}", question[0]);
+    assert!(question[0].contains("IST asks you to check these fields: Sending email address."), "{}", question[0]);
     assert!(!question[0].contains("Internal only."), "{}", question[0]);
 }
 
@@ -282,9 +288,13 @@ async fn every_update_gets_replies_but_never_internal_notes(pool: PgPool) {
 
     let messages = server.messages();
     assert!(messages.iter().all(|message| !message.contains("Secret triage note.")));
-    let requester = to(&messages, "dana.lee@uwaterloo.ca");
+    let requester = to(&messages, REQUESTER);
     assert_eq!(requester.len(), 2, "{requester:?}");
-    assert!(requester.iter().any(|message| message.contains("Thanks, we are on it.")));
+    let reply: Vec<&String> = requester.iter().filter(|message| message.contains("Thanks, we are on it.")).collect();
+    assert_eq!(reply.len(), 1);
+    let thread = format!("<request.{reference}@uwaterloo.ca>");
+    assert_eq!(header(reply[0], "In-Reply-To").as_deref(), Some(thread.as_str()));
+    assert_eq!(header(reply[0], "References").as_deref(), Some(thread.as_str()));
 }
 
 #[sqlx::test]
@@ -346,10 +356,45 @@ async fn rejection_tells_the_requester_why(pool: PgPool) {
         .await;
     drain(&app, &server).await;
 
-    let decision: Vec<String> = to(&server.messages(), "dana.lee@uwaterloo.ca")
+    let decision: Vec<String> = to(&server.messages(), REQUESTER)
         .into_iter()
         .filter(|message| header(message, "Subject").is_some_and(|subject| subject.contains("was not approved")))
         .collect();
     assert_eq!(decision.len(), 1);
     assert!(decision[0].contains("The vendor cannot use OAuth."), "{}", decision[0]);
+}
+
+#[sqlx::test]
+async fn silent_server_counts_as_a_temporary_failure(pool: PgPool) {
+    // A server that accepts the connection and never says a word.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let silent = SmtpServer::start(Behaviour::default());
+    let mut settings = silent.mail_settings();
+    settings.smtp.port = port;
+    settings.smtp.timeout = Duration::from_secs(1);
+    let app = TestApp::spawn_with(pool, Settings { mail: Some(settings.clone()), ..Settings::default() }).await;
+    let mut browser = app.signed_in(REQUESTER, Role::Requester).await;
+    submit(&app, &mut browser).await;
+
+    let sender = Sender::new(&settings.smtp).unwrap();
+    let started = std::time::Instant::now();
+    assert!(worker::send_one(&app.pool, &sender, &settings).await.unwrap());
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    let error: Option<String> =
+        sqlx::query_scalar("SELECT last_error FROM outbox WHERE attempts = 1").fetch_one(&app.pool).await.unwrap();
+    assert!(error.is_some_and(|error| error.contains("did not finish the conversation within 1 s")));
+    drop(listener);
+}
+
+#[sqlx::test]
+async fn withdrawal_tells_the_queue(pool: PgPool) {
+    let server = SmtpServer::start(Behaviour::default());
+    let app = app_with_mail(pool, &server).await;
+    let mut browser = app.signed_in(REQUESTER, Role::Requester).await;
+    let reference = submit(&app, &mut browser).await;
+    browser.post(&format!("/requests/{reference}/withdraw"), &[("version", "1")]).await;
+    let kinds: Vec<String> =
+        sqlx::query_scalar("SELECT kind FROM outbox ORDER BY id").fetch_all(&app.pool).await.unwrap();
+    assert_eq!(kinds.last().map(String::as_str), Some("withdrawn"));
 }

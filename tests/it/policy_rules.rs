@@ -115,9 +115,11 @@ async fn unsure_hosting_leads_to_exception_review(pool: PgPool) {
 
 #[sqlx::test]
 async fn every_outcome_links_service_desk_and_article(pool: PgPool) {
-    let mut settings = Settings::default();
-    settings.service_desk_url = "https://desk.test.example/new".parse().unwrap();
-    settings.relay_article_url = "https://kb.test.example/relay".parse().unwrap();
+    let settings = Settings {
+        service_desk_url: "https://desk.test.example/new".parse().unwrap(),
+        relay_article_url: "https://kb.test.example/relay".parse().unwrap(),
+        ..Settings::default()
+    };
     let app = TestApp::spawn_with(pool, settings).await;
     let paths: [&[(&str, &str)]; 4] = [
         TO_SELF_SERVICE,

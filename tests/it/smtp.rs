@@ -156,6 +156,7 @@ impl SmtpServer {
             password: PASSWORD.to_owned(),
             from: "ist-intake@uwaterloo.ca".to_owned(),
             ca_pem: Some(self.ca_pem.clone()),
+            timeout: Duration::from_secs(10),
         }
     }
 
