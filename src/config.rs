@@ -274,7 +274,10 @@ impl SmtpArgs {
             _ => Err(format!("{name} is not set: give it, such as {example}")),
         };
         let host = required(&self.smtp_host, "SMTP_HOST", "smtp.uwaterloo.ca")?;
-        if !is_domain(&host) && host.parse::<std::net::IpAddr>().is_err() {
+        let single_label = !host.is_empty()
+            && !host.starts_with('-')
+            && host.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-');
+        if !is_domain(&host) && !single_label && host.parse::<std::net::IpAddr>().is_err() {
             return Err(format!("SMTP_HOST is {host:?}: use the relay's host name, such as smtp.uwaterloo.ca"));
         }
         if self.smtp_port == 0 {
@@ -297,7 +300,7 @@ impl SmtpArgs {
             (Some(password), None) => password.clone(),
             (None, None) => String::new(),
         };
-        if password.is_empty() {
+        if password.trim().is_empty() {
             return Err("Neither SMTP_PASSWORD_FILE nor SMTP_PASSWORD gives a password: set one".to_owned());
         }
         let from = required(&self.mail_from, "MAIL_FROM", "ist-intake@uwaterloo.ca")?;
@@ -410,9 +413,9 @@ impl ServeArgs {
             }
             None => return Err("REVIEW_QUEUE_ADDRESS is not set: give the IST review queue's address".to_owned()),
         };
-        if !(1..=86_400).contains(&self.mail_retry_seconds) {
+        if !(1..=21_600).contains(&self.mail_retry_seconds) {
             return Err(format!(
-                "MAIL_RETRY_SECONDS is {}: use a whole number of seconds from 1 to 86400, such as 60",
+                "MAIL_RETRY_SECONDS is {}: use a whole number of seconds from 1 to 21600 (six hours), such as 60",
                 self.mail_retry_seconds
             ));
         }

@@ -339,9 +339,6 @@ async fn send_test_mail(to: &str, smtp: &SmtpArgs) -> Result<(), String> {
             );
             Ok(())
         }
-        Outcome::Temporary(error) => {
-            Err(format!("the relay did not take the message, and a later try may work: {error}"))
-        }
-        Outcome::Permanent(error) => Err(format!("the relay refused the message: {error}")),
+        Outcome::Temporary(error) | Outcome::Permanent(error) => Err(format!("the test message was not sent: {error}")),
     }
 }

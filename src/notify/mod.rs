@@ -281,13 +281,15 @@ pub async fn enqueue(
     }
 
     for (kind, recipient, subject, content) in messages {
-        let to_queue = recipient == mail.queue_address;
+        let to_queue = matches!(kind, "new_submission" | "answered" | "withdrawn");
         let thread = if to_queue { &queue_thread_id } else { &thread_id };
-        // The first message of each side is its thread's root.
-        let message_id = match kind {
-            "submitted" | "new_submission" => thread.clone(),
-            _ => format!("<{}@{domain}>", Uuid::new_v4()),
-        };
+        // The first message of each side is its thread's root, whichever
+        // kind it is: a requester who wants decisions only gets no receipt.
+        let has_root: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM outbox WHERE message_id = $1)")
+            .bind(thread)
+            .fetch_one(&mut *conn)
+            .await?;
+        let message_id = if has_root { format!("<{}@{domain}>", Uuid::new_v4()) } else { thread.clone() };
         let outgoing = Outgoing {
             recipient,
             subject,
@@ -319,7 +321,7 @@ fn question_paragraphs(facts: &RequestFacts) -> Vec<String> {
     if !labels.is_empty() {
         paragraphs.push(format!("IST asks you to check these fields: {}.", labels.join(", ")));
     }
-    paragraphs.push("Answer it on the request's page so the review can go on.".to_owned());
+    paragraphs.push("Answer IST's question, quoted below, on the request's page so the review can go on.".to_owned());
     paragraphs
 }
 

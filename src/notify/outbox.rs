@@ -91,6 +91,8 @@ pub async fn mark_failed(tx: &mut Transaction<'_, Postgres>, id: i64, error: &st
     Ok(())
 }
 
+/// Schedules another try. The wait counts from now on the clock, not from
+/// the start of the transaction, which began before the relay was contacted.
 pub async fn retry_later(
     tx: &mut Transaction<'_, Postgres>,
     id: i64,
@@ -99,7 +101,7 @@ pub async fn retry_later(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-                next_attempt_at = now() + make_interval(secs => $3)
+                next_attempt_at = clock_timestamp() + make_interval(secs => $3)
          WHERE id = $1",
     )
     .bind(id)
@@ -121,13 +123,14 @@ pub struct FailedMessage {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub next_attempt_at: DateTime<Utc>,
 }
 
 /// Lists the most recent failed messages, newest first.
 pub async fn failed(conn: &mut PgConnection, limit: i64) -> Result<Vec<FailedMessage>, sqlx::Error> {
     sqlx::query_as(
         "SELECT outbox.id, requests.reference, outbox.kind, outbox.recipient, outbox.subject, outbox.attempts,
-                outbox.last_error, outbox.created_at
+                outbox.last_error, outbox.created_at, outbox.next_attempt_at
          FROM outbox LEFT JOIN requests ON requests.id = outbox.request_id
          WHERE outbox.status = 'failed'
          ORDER BY outbox.created_at DESC, outbox.id DESC
@@ -142,7 +145,7 @@ pub async fn failed(conn: &mut PgConnection, limit: i64) -> Result<Vec<FailedMes
 pub async fn retrying(conn: &mut PgConnection, limit: i64) -> Result<Vec<FailedMessage>, sqlx::Error> {
     sqlx::query_as(
         "SELECT outbox.id, requests.reference, outbox.kind, outbox.recipient, outbox.subject, outbox.attempts,
-                outbox.last_error, outbox.created_at
+                outbox.last_error, outbox.created_at, outbox.next_attempt_at
          FROM outbox LEFT JOIN requests ON requests.id = outbox.request_id
          WHERE outbox.status = 'pending' AND outbox.attempts > 0
          ORDER BY outbox.next_attempt_at, outbox.id

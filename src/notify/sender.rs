@@ -49,7 +49,10 @@ impl Sender {
                 Certificate::from_pem(pem).map_err(|err| format!("SMTP_CA_FILE is not a PEM certificate: {err}"))?;
             tls = tls.add_root_certificate(certificate);
         }
-        let tls = tls.build_rustls().map_err(|err| format!("cannot set up TLS for {}: {err}", settings.host))?;
+        let tls = tls.build_rustls().map_err(|err| match settings.ca_pem {
+            Some(_) => format!("SMTP_CA_FILE cannot be used as a trusted certificate: {err}"),
+            None => format!("cannot set up TLS for {}: {err}", settings.host),
+        })?;
         let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.clone())
             .port(settings.port)
             // Required: lettre refuses to go on, and sends no credentials, when
@@ -89,10 +92,11 @@ const SENDER_NAME: &str = "IST email-sending requests";
 fn describe(err: &lettre::transport::smtp::Error) -> String {
     let code = err.status().map(|code| code.to_string());
     let detail = err.to_string();
-    if err.is_tls() {
-        format!(
-            "the TLS connection to the relay failed; check SMTP_HOST, SMTP_CA_FILE and that the relay offers STARTTLS ({detail})"
-        )
+    let lowercase = detail.to_lowercase();
+    if lowercase.contains("starttls") {
+        format!("the relay does not offer STARTTLS, so nothing was sent; check SMTP_HOST and SMTP_PORT ({detail})")
+    } else if err.is_tls() || lowercase.contains("certificate") {
+        format!("the relay's TLS certificate is not trusted; check SMTP_HOST and SMTP_CA_FILE ({detail})")
     } else if code.as_deref() == Some("535") {
         format!("the relay refused the sign-in; check SMTP_USERNAME and the password ({detail})")
     } else {

@@ -17,6 +17,7 @@ pub struct FailedLine {
     pub message: FailedMessage,
     pub when: String,
     pub age: String,
+    pub next_try: String,
 }
 
 #[derive(Template)]
@@ -27,7 +28,8 @@ struct OutboxPage {
     retrying: Vec<FailedLine>,
     pending: i64,
     notifications_on: bool,
-    resent: bool,
+    /// Some(true) after a resend, Some(false) when the message was not failed.
+    resent: Option<bool>,
 }
 
 #[derive(serde::Deserialize)]
@@ -50,6 +52,7 @@ pub async fn outbox_page(
     let line = |message: FailedMessage| FailedLine {
         when: format::local_time(message.created_at, zone),
         age: format::age(message.created_at, now),
+        next_try: format::local_time(message.next_attempt_at, zone),
         message,
     };
     render(&OutboxPage {
@@ -58,7 +61,11 @@ pub async fn outbox_page(
         retrying: retrying.into_iter().map(line).collect(),
         pending,
         notifications_on: reviewer.page.state.settings.mail.is_some(),
-        resent: query.resent.is_some(),
+        resent: match query.resent.as_deref() {
+            Some("1") => Some(true),
+            Some("0") => Some(false),
+            _ => None,
+        },
     })
 }
 
@@ -68,6 +75,8 @@ pub async fn resend(reviewer: ReviewerPage, Path(id): Path<String>) -> Result<Re
     let mut conn = reviewer.page.state.db.acquire().await?;
     if outbox::resend(&mut conn, id).await? {
         tracing::info!(outbox_id = id, user_id = reviewer.user.id.0, "notification {id} queued again");
+        Ok(Redirect::to("/review/outbox?resent=1").into_response())
+    } else {
+        Ok(Redirect::to("/review/outbox?resent=0").into_response())
     }
-    Ok(Redirect::to("/review/outbox?resent=1").into_response())
 }

@@ -336,7 +336,7 @@ async fn mail_test_command_refuses_a_server_without_starttls(_pool: PgPool) {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
-    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.starts_with("error: the test message was not sent: the relay does not offer STARTTLS"), "{stderr}");
     assert!(!stderr.contains(crate::smtp::PASSWORD), "{stderr}");
     assert_eq!(server.messages().len(), 0);
 }
@@ -397,4 +397,52 @@ async fn withdrawal_tells_the_queue(pool: PgPool) {
     let kinds: Vec<String> =
         sqlx::query_scalar("SELECT kind FROM outbox ORDER BY id").fetch_all(&app.pool).await.unwrap();
     assert_eq!(kinds.last().map(String::as_str), Some("withdrawn"));
+}
+
+#[sqlx::test]
+async fn queue_address_as_a_requester_still_submits(pool: PgPool) {
+    let server = SmtpServer::start(Behaviour::default());
+    let app = app_with_mail(pool, &server).await;
+    let mut browser = app.signed_in(QUEUE_ADDRESS, Role::Requester).await;
+    let reference = submit(&app, &mut browser).await;
+    assert!(reference.starts_with("IST-AR-"), "{reference}");
+    assert_eq!(app.count("SELECT count(*) FROM outbox").await, 2);
+}
+
+#[sqlx::test]
+async fn first_email_of_a_decisions_only_requester_is_the_root(pool: PgPool) {
+    let server = SmtpServer::start(Behaviour::default());
+    let app = app_with_mail(pool, &server).await;
+    let mut browser = app.signed_in(REQUESTER, Role::Requester).await;
+    browser.post("/account", &[("notifications", "decisions_only")]).await;
+    let reference = submit(&app, &mut browser).await;
+    let mut reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Reviewer).await;
+    let base = format!("/review/{reference}");
+    let page = reviewer.post(&format!("{base}/take"), &[("version", "1")]).await;
+    let version = page.attr("input[name=version]", "value").unwrap();
+    reviewer
+        .post(
+            &format!("{base}/question"),
+            &[("version", &version), ("question_text", "Which mailbox?"), ("fields", "vendor")],
+        )
+        .await;
+    drain(&app, &server).await;
+
+    let question = to(&server.messages(), REQUESTER);
+    assert_eq!(question.len(), 1);
+    let root = format!("<request.{reference}@uwaterloo.ca>");
+    assert_eq!(header(&question[0], "Message-ID").as_deref(), Some(root.as_str()));
+    assert_eq!(header(&question[0], "In-Reply-To"), None);
+}
+
+#[sqlx::test]
+async fn resending_a_message_that_is_not_failed_says_so(pool: PgPool) {
+    let server = SmtpServer::start(Behaviour::default());
+    let app = app_with_mail(pool, &server).await;
+    let mut browser = app.signed_in(REQUESTER, Role::Requester).await;
+    submit(&app, &mut browser).await;
+    let id: i64 = sqlx::query_scalar("SELECT min(id) FROM outbox").fetch_one(&app.pool).await.unwrap();
+    let mut reviewer = app.signed_in("reviewer@uwaterloo.ca", Role::Reviewer).await;
+    let page = reviewer.post(&format!("/review/outbox/{id}/resend"), &[]).await;
+    assert!(page.text("[role=status]").starts_with("Nothing changed"), "{}", page.body_text());
 }
