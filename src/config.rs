@@ -273,6 +273,7 @@ impl SmtpArgs {
             Some(value) if !value.is_empty() => Ok(value.to_owned()),
             _ => Err(format!("{name} is not set: give it, such as {example}")),
         };
+
         let host = required(&self.smtp_host, "SMTP_HOST", "smtp.uwaterloo.ca")?;
         let single_label = !host.is_empty()
             && !host.starts_with('-')
@@ -283,6 +284,7 @@ impl SmtpArgs {
         if self.smtp_port == 0 {
             return Err("SMTP_PORT is 0: use the relay's submission port, such as 587".to_owned());
         }
+
         let username = required(&self.smtp_username, "SMTP_USERNAME", "a campus account name")?;
         let password = match (&self.smtp_password, &self.smtp_password_file) {
             (_, Some(path)) => {
@@ -303,10 +305,12 @@ impl SmtpArgs {
         if password.trim().is_empty() {
             return Err("Neither SMTP_PASSWORD_FILE nor SMTP_PASSWORD gives a password: set one".to_owned());
         }
+
         let from = required(&self.mail_from, "MAIL_FROM", "ist-intake@uwaterloo.ca")?;
         if !is_email(&from) {
             return Err(format!("MAIL_FROM is {from:?}: use an email address, such as ist-intake@uwaterloo.ca"));
         }
+
         let ca_pem = match &self.smtp_ca_file {
             Some(path) => {
                 let pem = std::fs::read(path)

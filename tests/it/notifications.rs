@@ -366,7 +366,7 @@ async fn rejection_tells_the_requester_why(pool: PgPool) {
 
 #[sqlx::test]
 async fn silent_server_counts_as_a_temporary_failure(pool: PgPool) {
-    // A server that accepts the connection and never says a word.
+    // A server that accepts the connection and never writes a byte.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let silent = SmtpServer::start(Behaviour::default());
