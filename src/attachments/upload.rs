@@ -79,7 +79,22 @@ fn unescape_file_name(raw: &str) -> String {
     name
 }
 
-/// Megabytes for messages, from the limit in bytes.
+/// Explains why a file cannot be added to documents that already number
+/// `count` and total `total` bytes, or returns None when it fits.
+pub fn over_limit(file_name: &str, size: u64, count: usize, total: u64, limits: &UploadLimits) -> Option<String> {
+    if count >= limits.max_files {
+        Some(format!("{file_name} was not added because a request can have at most {} documents", limits.max_files))
+    } else if total + size > limits.max_total_bytes {
+        Some(format!(
+            "{file_name} was not added because one request's documents can be at most {} MB together",
+            mib(limits.max_total_bytes)
+        ))
+    } else {
+        None
+    }
+}
+
+/// Converts a limit in bytes to whole MiB, for messages.
 pub fn mib(bytes: u64) -> u64 {
     bytes / (1024 * 1024)
 }

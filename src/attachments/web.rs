@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::store::{self, DocumentContent};
-use super::upload::{self, FILE_FIELD, FileOutcome, mib};
+use super::upload::{self, FILE_FIELD, FileOutcome};
 use crate::intake::answer::{load_own, render_own};
 use crate::requests::RequestStatus;
 use crate::requests::repo;
@@ -102,28 +102,14 @@ pub async fn add(signed: SignedIn, Path(reference): Path<String>, multipart: Mul
                 }
                 FileOutcome::Accepted(document) => document,
             };
-            if count >= limits.max_files {
-                errors.add_another(
-                    FILE_FIELD,
-                    format!(
-                        "{} was not added because a request can have at most {} documents",
-                        document.file_name, limits.max_files
-                    ),
-                );
-            } else if total + document.content.len() as u64 > limits.max_total_bytes {
-                errors.add_another(
-                    FILE_FIELD,
-                    format!(
-                        "{} was not added because one request's documents can be at most {} MB together",
-                        document.file_name,
-                        mib(limits.max_total_bytes)
-                    ),
-                );
+            let size = document.content.len() as u64;
+            if let Some(message) = upload::over_limit(&document.file_name, size, count, total, &limits) {
+                errors.add_another(FILE_FIELD, message);
             } else {
                 match store::add_to_request(&mut tx, full.request.id.0, signed.user.id, &document).await? {
                     store::Added::Stored(_) => {
                         count += 1;
-                        total += document.content.len() as u64;
+                        total += size;
                     }
                     store::Added::Duplicate(existing) => errors.add_another(
                         FILE_FIELD,

@@ -50,7 +50,6 @@ struct DetailPage {
     can_add_documents: bool,
     /// The request has as many documents as one request may.
     documents_full: bool,
-    document_count: usize,
     document_hint: String,
 }
 
@@ -117,7 +116,10 @@ pub fn render_own(
     let document_count = full.documents.len();
     let documents_full = document_count >= signed.page.state.settings.uploads.max_files;
     let can_add_documents = crate::attachments::web::accepts_documents(full.request.status);
-    let document_hint = super::documents::hint(&signed.page.state.settings.uploads);
+    let document_hint = format!(
+        "{} Documents on this request so far: {document_count}. IST sees each file you add in the request's history.",
+        super::documents::hint(&signed.page.state.settings.uploads)
+    );
     let view = RequestView::new(full, signed.page.state.settings.time_zone);
     render_with_status(
         status_code,
@@ -131,7 +133,6 @@ pub fn render_own(
             can_withdraw,
             can_add_documents,
             documents_full,
-            document_count,
             document_hint,
         },
     )

@@ -697,7 +697,7 @@ impl RequestForm for AppRegistrationForm {
             links: link_rows(&self.vendor_link),
             scopes: self.rendered_scope_rows(&view.errors),
             apis: PermissionApi::ALL.iter().map(|api| (api.as_str(), api.label())).collect(),
-            document_hint: documents::hint(&view.settings.uploads),
+            document_hint: documents::form_hint(&view.settings.uploads),
             documents: view.documents,
             errors: view.errors,
             notice: view.notice,

@@ -6,7 +6,7 @@ use sqlx::PgConnection;
 
 use crate::accounts::UserId;
 use crate::attachments::store::{self, DocumentSummary};
-use crate::attachments::upload::{FILE_FIELD, FileOutcome, mib};
+use crate::attachments::upload::{FILE_FIELD, FileOutcome, mib, over_limit};
 use crate::config::UploadLimits;
 use crate::web::form::FieldErrors;
 
@@ -77,24 +77,12 @@ pub async fn apply(
                 errors.add_another(FILE_FIELD, format!("{file_name} was not accepted because {reason}"));
             }
             FileOutcome::Accepted(document) => {
-                let total: i64 = documents.iter().map(|document| document.size_bytes).sum();
-                if documents.len() >= limits.max_files {
-                    errors.add_another(
-                        FILE_FIELD,
-                        format!(
-                            "{} was not added because a request can have at most {} documents. Remove one first",
-                            document.file_name, limits.max_files
-                        ),
-                    );
-                } else if (total + document.size()) as u64 > limits.max_total_bytes {
-                    errors.add_another(
-                        FILE_FIELD,
-                        format!(
-                            "{} was not added because one request's documents can be at most {} MB together",
-                            document.file_name,
-                            mib(limits.max_total_bytes)
-                        ),
-                    );
+                let total: u64 = documents.iter().map(|document| document.size_bytes as u64).sum();
+                let size = document.size() as u64;
+                if let Some(message) = over_limit(&document.file_name, size, documents.len(), total, limits) {
+                    // On the form a listed document can be removed to make room.
+                    let advice = if documents.len() >= limits.max_files { ". Remove one first" } else { "" };
+                    errors.add_another(FILE_FIELD, format!("{message}{advice}"));
                 } else if let Some(same) =
                     documents.iter().find(|listed| listed.sha256 == hex::encode(document.sha256()))
                 {
@@ -136,6 +124,11 @@ pub fn check_limits(documents: &[DocumentSummary], limits: &UploadLimits, errors
             ),
         );
     }
+}
+
+/// Builds the hint under a request form's file input, with the limits in force.
+pub fn form_hint(limits: &UploadLimits) -> String {
+    format!("{} Files you upload are kept if the form shows an error.", hint(limits))
 }
 
 /// Builds the hint under the file input, with the limits in force.

@@ -291,7 +291,7 @@ impl RequestForm for ExceptionForm {
             chrome: view.chrome,
             form: self,
             links: link_rows(&self.vendor_link),
-            document_hint: documents::hint(&view.settings.uploads),
+            document_hint: documents::form_hint(&view.settings.uploads),
             documents: view.documents,
             errors: view.errors,
             notice: view.notice,
