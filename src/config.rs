@@ -50,7 +50,7 @@ pub struct Settings {
 #[derive(Clone)]
 pub struct MailSettings {
     pub smtp: SmtpSettings,
-    /// The IST review queue's address, which receives each submission and answer.
+    /// The IST review queue's address, which receives each submission and each requester's reply to a question.
     pub queue_address: String,
     /// Tries before a message that keeps failing temporarily is marked failed.
     pub max_attempts: i32,
@@ -218,7 +218,7 @@ pub struct ServeArgs {
     #[arg(long, env = "NOTIFICATIONS", default_value = "off", value_name = "NOTIFICATIONS", value_parser = ["on", "off"])]
     pub notifications: String,
 
-    /// The IST review queue's address, which receives each submission and each requester's answer.
+    /// The IST review queue's address, which receives each submission and each requester's reply to a question.
     #[arg(long, env = "REVIEW_QUEUE_ADDRESS", value_name = "REVIEW_QUEUE_ADDRESS")]
     pub review_queue_address: Option<String>,
 

@@ -50,7 +50,7 @@ impl DocumentType {
         DocumentType::ALL.into_iter().find(|kind| kind.as_str() == value)
     }
 
-    /// The Content-Type sent on download.
+    /// Returns the Content-Type sent on download.
     pub fn mime_type(self) -> &'static str {
         match self {
             DocumentType::Pdf => "application/pdf",
@@ -64,7 +64,7 @@ impl DocumentType {
         }
     }
 
-    /// The usual extension, without the dot.
+    /// Returns the usual extension, without the dot.
     pub fn extension(self) -> &'static str {
         match self {
             DocumentType::Pdf => "pdf",
@@ -78,7 +78,7 @@ impl DocumentType {
         }
     }
 
-    /// A short label for pages, such as "PDF" or "Word document".
+    /// Returns a short label for pages, such as "PDF" or "Word document".
     pub fn label(self) -> &'static str {
         match self {
             DocumentType::Pdf => "PDF",
@@ -108,7 +108,7 @@ impl DocumentType {
     }
 }
 
-/// Why a file was not accepted; each completes the sentence
+/// The reason a file was not accepted. Each completes the sentence
 /// "<file name> was not accepted because …".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {

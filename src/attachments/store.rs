@@ -93,7 +93,7 @@ pub async fn store_pending(
     Ok(row.into())
 }
 
-/// The user's pending uploads among `ids`, in the order given.
+/// Loads the user's pending uploads among `ids`, in the order given.
 pub async fn pending(conn: &mut PgConnection, owner: UserId, ids: &[i64]) -> Result<Vec<DocumentSummary>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -128,7 +128,7 @@ pub async fn attach(conn: &mut PgConnection, owner: UserId, request_id: i64, ids
     Ok(result.rows_affected())
 }
 
-/// The documents of one request, oldest first.
+/// Lists the documents of one request, oldest first.
 pub async fn list_for_request(conn: &mut PgConnection, request_id: i64) -> Result<Vec<DocumentSummary>, sqlx::Error> {
     let rows: Vec<SummaryRow> = sqlx::query_as(&format!(
         "SELECT {SUMMARY_COLUMNS} FROM documents WHERE request_id = $1 ORDER BY uploaded_at, id"
@@ -171,6 +171,7 @@ pub async fn add_to_request(
     .bind(&document.content)
     .fetch_optional(&mut *conn)
     .await?;
+
     let Some(id) = id else {
         let existing = sqlx::query_scalar("SELECT file_name FROM documents WHERE request_id = $1 AND sha256 = $2")
             .bind(request_id)
@@ -179,6 +180,7 @@ pub async fn add_to_request(
             .await?;
         return Ok(Added::Duplicate(existing));
     };
+
     sqlx::query(
         "INSERT INTO request_events (request_id, kind, actor_id, body, document_id)
          VALUES ($1, 'document_added', $2, $3, $4)",

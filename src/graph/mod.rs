@@ -15,14 +15,13 @@ pub mod risk;
 const CATALOGUE_CSV: &str = include_str!("../../data/graph-permissions.csv");
 
 /// Office 365 Exchange Online permissions that mail applications ask for
-/// and that are not Graph permissions. Checked against Microsoft's pages
-/// "Authenticate an IMAP, POP or SMTP connection using OAuth"
-/// (learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth),
-/// "Authenticate an EWS application by using OAuth"
-/// (learn.microsoft.com/exchange/client-developer/exchange-web-services/how-to-authenticate-an-ews-application-by-using-oauth)
-/// and "App-only authentication for unattended scripts in Exchange Online PowerShell"
-/// (learn.microsoft.com/powershell/exchange/app-only-auth-powershell-v2).
-/// Microsoft publishes no ids for them here, so the id column is empty.
+/// and that are not Graph permissions. SMTP.SendAsApp, IMAP.AccessAsApp and
+/// POP.AccessAsApp are spelled as Microsoft's page "Authenticate an IMAP,
+/// POP or SMTP connection using OAuth" spells them
+/// (learn.microsoft.com/exchange/client-developer/legacy-protocols/how-to-authenticate-an-imap-pop-smtp-application-by-using-oauth).
+/// NOTE: full_access_as_app, EWS.AccessAsUser.All and Exchange.ManageAsApp
+/// follow vendors' set-up guides for the Entra portal, not a Microsoft page.
+/// The list carries no permission ids, so its id column is empty.
 const EXCHANGE_ONLINE_CSV: &str = include_str!("../../data/exchange-online-permissions.csv");
 
 /// Maximum number of suggestions for a name that is not in the catalogue.

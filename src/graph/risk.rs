@@ -188,7 +188,7 @@ mod tests {
     }
 
     #[test]
-    fn tenant_wide_mailbox_is_silent_on_delegated_mail_send() {
+    fn mailbox_rule_skips_delegated_mail_send() {
         assert!(!(rule("tenant_wide_mailbox").applies)(&graph("Mail.Send", PermissionType::Delegated)));
     }
 
@@ -227,7 +227,7 @@ mod tests {
     }
 
     #[test]
-    fn tenant_wide_mailbox_fires_on_application_calendars_read_write() {
+    fn mailbox_rule_flags_calendars_read_write() {
         assert!((rule("tenant_wide_mailbox").applies)(&graph("Calendars.ReadWrite", PermissionType::Application)));
     }
 
@@ -283,7 +283,7 @@ mod tests {
     }
 
     #[test]
-    fn tenant_wide_mailbox_fires_on_application_mail_read_basic_all() {
+    fn mailbox_rule_flags_mail_read_basic_all() {
         assert!((rule("tenant_wide_mailbox").applies)(&graph("Mail.ReadBasic.All", PermissionType::Application)));
     }
 

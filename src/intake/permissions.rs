@@ -17,7 +17,7 @@ use crate::web::{AppError, Page, render};
 const PAGE_RESULTS: usize = 50;
 /// Maximum number of results the picker shows under a field.
 const PICKER_RESULTS: usize = 8;
-/// Longest query looked at; longer ones are cut.
+/// Maximum query length, in characters; longer queries are cut.
 const MAX_QUERY_CHARS: usize = 100;
 
 #[derive(Deserialize)]
@@ -107,8 +107,8 @@ pub struct NotesAnswer {
     notes: Vec<&'static str>,
 }
 
-/// GET /permissions/notes.json: anyone; the notes a requester sees when
-/// picking a high-risk permission, the same as the form shows after a round trip.
+/// GET /permissions/notes.json: anyone. Returns the notes shown to a
+/// requester who picks a high-risk permission, as the form shows them after a round trip.
 pub async fn notes_json(Query(query): Query<NotesQuery>) -> Response {
     let api = PermissionApi::parse(&query.api).unwrap_or_default();
     let notes = match PermissionType::parse(&query.permission_type) {

@@ -184,14 +184,14 @@ pub struct Scope {
     /// must check it by hand.
     #[serde(default)]
     pub unlisted: bool,
-    /// Why the application needs it; required for application permissions.
+    /// The requester's reason for it; required for application permissions.
     #[serde(default)]
     pub justification: Option<String>,
 }
 
 impl Scope {
-    /// A Microsoft Graph permission with no justification, as IST records
-    /// the permissions it granted.
+    /// Builds a Microsoft Graph permission with no justification, as IST
+    /// records the permissions it granted.
     pub fn graph(name: &str, permission_type: PermissionType) -> Self {
         Scope {
             api: PermissionApi::MicrosoftGraph,

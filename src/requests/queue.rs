@@ -228,7 +228,7 @@ pub async fn explain_counts(conn: &mut PgConnection, filter: &QueueFilter) -> Re
     counts_query("EXPLAIN (ANALYZE, BUFFERS) ", filter).build_query_scalar().fetch_all(conn).await
 }
 
-/// The permission rows of the given requests, by request id, for the
+/// Loads the permission rows of the given requests, by request id, for the
 /// queue's risk flags.
 pub async fn scopes_of(
     conn: &mut PgConnection,

@@ -1,5 +1,5 @@
 //! The least-privilege plan shown to reviewers on an app-registration
-//! request that asks for application mail permissions: the Exchange Online
+//! request for application mailbox permissions: the Exchange Online
 //! PowerShell steps that limit the application to its sending mailbox.
 //!
 //! The cmdlets, parameters and role names follow these Microsoft pages:

@@ -28,7 +28,7 @@ impl FieldErrors {
         self.list.push(FieldError { field: field.into(), message: message.into() });
     }
 
-    /// Every message for one field, in the order added.
+    /// Returns every message for one field, in the order added.
     pub fn all(&self, field: &str) -> Vec<&str> {
         self.list.iter().filter(|error| error.field == field).map(|error| error.message.as_str()).collect()
     }

@@ -21,7 +21,7 @@ pub fn age(time: DateTime<Utc>, now: DateTime<Utc>) -> String {
     format!("{count} {unit}{plural} ago")
 }
 
-/// A file size for people: "512 bytes", "14.2 KB" or "3.0 MB" (powers of 1024).
+/// Formats a file size for people: "512 bytes", "14.2 KB" or "3.0 MB" (powers of 1024).
 pub fn file_size(bytes: i64) -> String {
     const KIB: f64 = 1024.0;
     let value = bytes as f64;

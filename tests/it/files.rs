@@ -53,7 +53,7 @@ pub fn text() -> Vec<u8> {
     "Vendor notes: the application sends from one mailbox.\n".as_bytes().to_vec()
 }
 
-/// A Windows executable's first bytes.
+/// Returns a Windows executable's first bytes.
 pub fn executable() -> Vec<u8> {
     let mut bytes = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00".to_vec();
     bytes.extend_from_slice(b"This program cannot be run in DOS mode.\r\n");
@@ -64,7 +64,7 @@ pub fn html() -> Vec<u8> {
     b"<!doctype html><html><body><script>document.title='owned'</script></body></html>\n".to_vec()
 }
 
-/// A PDF of exactly `size` bytes.
+/// Builds a PDF of exactly `size` bytes.
 pub fn pdf_of_size(size: usize) -> Vec<u8> {
     let mut bytes = pdf();
     bytes.resize(size, b' ');

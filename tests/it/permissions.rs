@@ -9,7 +9,7 @@ use crate::support::{Browser, Page, TO_APP_REGISTRATION, TestApp, submission_key
 
 const FORM: &str = "/requests/new/app-registration";
 
-/// The valid form with its permission rows replaced by `rows`, each
+/// Builds the valid form with its permission rows replaced by `rows`, each
 /// (api, name, type, justification).
 fn with_scopes<'a>(rows: &[(&'a str, &'a str, &'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     let mut fields: Vec<(&str, &str)> =
@@ -37,7 +37,7 @@ async fn submit(browser: &mut Browser, fields: &[(&str, &str)]) -> Page {
     browser.post("/requests/new/app-registration/submit", &[("submission_key", &submission_key(&check))]).await
 }
 
-/// The stored rows: (api, name, type, unlisted, justification).
+/// Reads the stored rows: (api, name, type, unlisted, justification).
 async fn stored_scopes(app: &TestApp) -> Vec<(String, String, String, bool, Option<String>)> {
     sqlx::query_as(
         "SELECT api::text, name, permission_type::text, unlisted, justification FROM request_scopes ORDER BY position",

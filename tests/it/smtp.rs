@@ -119,6 +119,7 @@ impl SmtpServer {
         let ca_pem = make_certificates(folder.path());
         let mail = folder.path().join("mail");
         std::fs::create_dir(&mail).unwrap();
+
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("smtp").join("server.py");
         let mut command = Command::new(python());
@@ -140,6 +141,7 @@ impl SmtpServer {
         if behaviour.reject_recipients {
             command.arg("--reject-recipients");
         }
+
         let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("the SMTP server starts");
         let mut first_line = String::new();
         BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
