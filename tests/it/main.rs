@@ -2,10 +2,12 @@
 //! fresh, migrated PostgreSQL database per test (`#[sqlx::test]`).
 
 mod access;
+mod browser;
 mod command_line;
 mod documents;
 mod files;
 mod forms;
+mod journeys;
 mod notifications;
 mod permissions;
 mod policy_rules;

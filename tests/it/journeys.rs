@@ -1,0 +1,262 @@
+//! The main journeys through the service in a real browser, each in four
+//! modes (mouse or keyboard, scripts on or off). Every page reached is checked
+//! for accessibility on arrival; see `browser/checks.rs`.
+
+use ist_intake::accounts::Role;
+use serde_json::json;
+use sqlx::PgPool;
+
+use crate::browser::{Chrome, Mode, Scripts};
+use crate::in_every_mode;
+use crate::support::{PASSWORD, TestApp};
+
+/// Walks the tree from its first question, choosing each answer by its id.
+async fn answer_tree(tab: &crate::browser::Tab, answers: &[&str]) {
+    for answer in answers {
+        tab.choose(answer).await;
+        tab.press_button("Continue").await;
+    }
+}
+
+async fn sign_in_on_page(tab: &crate::browser::Tab, email: &str) {
+    assert_eq!(tab.h1().await, "Sign in");
+    tab.fill("email", email).await;
+    tab.fill("password", PASSWORD).await;
+    tab.press_button("Sign in").await;
+}
+
+const SELF_SERVICE: &[&str] = &["answer-internal", "answer-yes", "answer-yes", "answer-yes", "answer-yes"];
+
+async fn four_outcomes(pool: PgPool, mode: Mode) {
+    let app = TestApp::spawn(pool).await;
+    let chrome = Chrome::start().await;
+    let tab = chrome.tab(&app.address, mode).await;
+
+    tab.open("/").await;
+    tab.screenshot("start").await;
+    tab.narrow_screenshot("start-320px").await;
+    tab.follow("Start now").await;
+    assert_eq!(tab.h1().await, "Where is the application hosted?");
+    tab.screenshot("question").await;
+
+    // Internally hosted, and every relay requirement met.
+    answer_tree(&tab, SELF_SERVICE).await;
+    assert_eq!(tab.h1().await, "You can use the campus relay without approval");
+    assert_eq!(
+        tab.text(".settings-table tbody").await,
+        "Server smtp.uwaterloo.ca Port 587 Encryption STARTTLS Authentication Required"
+    );
+    tab.screenshot("self-service-instructions").await;
+    let printed = tab
+        .as_printed(
+            "const shown = s => { const e = document.querySelector(s); return e !== null && getComputedStyle(e).display !== 'none'; }; \
+             return [shown('.site-header'), shown('.site-footer'), shown('form'), shown('.settings-table'), shown('h1')];",
+            "self-service-instructions-printed",
+        )
+        .await;
+    assert_eq!(printed, json!([false, false, false, true, true]), "the printed instructions keep only the content");
+
+    // Externally hosted, without vendor documentation.
+    tab.press_button("Start again").await;
+    answer_tree(&tab, &["answer-external", "answer-no"]).await;
+    assert_eq!(tab.h1().await, "Ask the vendor for documentation first");
+
+    // Externally hosted, with vendor documentation.
+    tab.press_button("Start again").await;
+    answer_tree(&tab, &["answer-external", "answer-yes"]).await;
+    assert_eq!(tab.h1().await, "Request a Microsoft 365 application registration");
+
+    // Internally hosted, with a sending address outside Microsoft 365.
+    tab.press_button("Start again").await;
+    answer_tree(&tab, &["answer-internal", "answer-no"]).await;
+    assert_eq!(tab.h1().await, "Your case needs a review outside the standard process");
+    tab.close().await;
+}
+in_every_mode!(four_outcomes);
+
+async fn back_and_refresh_keep_answers(pool: PgPool, mode: Mode) {
+    let app = TestApp::spawn(pool).await;
+    let chrome = Chrome::start().await;
+    let tab = chrome.tab(&app.address, mode).await;
+
+    tab.open("/tree").await;
+    answer_tree(&tab, &["answer-internal", "answer-yes"]).await;
+    assert_eq!(tab.h1().await, "Does the application support SMTP authentication?");
+
+    tab.back().await;
+    assert_eq!(tab.h1().await, "Does the sending address exist in Microsoft 365?");
+    assert!(tab.is_checked("answer-yes").await, "Back shows the address question without its answer");
+    tab.back().await;
+    assert_eq!(tab.h1().await, "Where is the application hosted?");
+    assert!(tab.is_checked("answer-internal").await, "Back shows the hosting question without its answer");
+
+    tab.press_button("Continue").await;
+    assert!(tab.is_checked("answer-yes").await, "the address answer was lost after going back");
+    tab.press_button("Continue").await;
+    tab.refresh().await;
+    assert_eq!(tab.h1().await, "Does the application support SMTP authentication?", "refresh left the question");
+    answer_tree(&tab, &["answer-yes", "answer-yes"]).await;
+    tab.refresh().await;
+    answer_tree(&tab, &["answer-yes"]).await;
+
+    assert_eq!(tab.h1().await, "You can use the campus relay without approval");
+    let answers = tab.text(".summary-list").await;
+    for expected in [
+        "Internally hosted, on university infrastructure",
+        "Yes, it is a Microsoft 365 user or shared mailbox",
+        "Yes, or it will be granted Send As before the application goes live",
+    ] {
+        assert!(answers.contains(expected), "the outcome lost the answer {expected:?}: {answers}");
+    }
+    tab.close().await;
+}
+in_every_mode!(back_and_refresh_keep_answers);
+
+async fn app_registration_after_a_fix(pool: PgPool, mode: Mode) {
+    let app = TestApp::spawn(pool).await;
+    app.add_user("dana.lee@uwaterloo.ca", "Dana Lee", Role::Requester).await;
+    let chrome = Chrome::start().await;
+    let tab = chrome.tab(&app.address, mode).await;
+
+    tab.open("/").await;
+    tab.follow("Start now").await;
+    answer_tree(&tab, &["answer-external", "answer-yes"]).await;
+    tab.follow("Start the request").await;
+    sign_in_on_page(&tab, "dana.lee@uwaterloo.ca").await;
+    assert_eq!(tab.h1().await, "Request a Microsoft 365 application registration");
+
+    tab.fill("application_name", "Acme Room Booking").await;
+    tab.fill("vendor", "Acme Software Inc.").await;
+    tab.fill("business_purpose", "Sends booking confirmations to students who reserve study rooms.").await;
+    // Not a university address: the form must come back with this field marked.
+    tab.fill("sending_address", "bookings@gmail.com").await;
+    tab.fill("vendor_link_0", "https://acme.example/docs/m365").await;
+    if mode.scripts == Scripts::On {
+        pick_permission_from_the_list(&tab).await;
+    } else {
+        tab.fill("scope_name_0", "Mail.Send").await;
+    }
+    tab.select("scope_type_0", "Application").await;
+    tab.fill("scope_justification_0", "Sends confirmations with no one signed in").await;
+    tab.fill("department", "Student Success Office").await;
+    tab.press_button("Continue").await;
+
+    assert_eq!(tab.text("#error-summary li").await.is_empty(), false);
+    let summary_links = tab.run("return [...document.querySelectorAll('#error-summary a')].map(a => a.hash);").await;
+    assert_eq!(summary_links, json!(["#sending_address"]), "the error summary should name only the sending address");
+    assert_eq!(tab.value("application_name").await, "Acme Room Booking", "the form lost the application name");
+    assert_eq!(tab.value("scope_name_0").await, "Mail.Send", "the form lost the permission");
+    tab.screenshot("request-form-with-errors").await;
+    tab.narrow_screenshot("request-form-with-errors-320px").await;
+
+    // The error summary's link takes the user to the field.
+    tab.follow_from_error_summary("sending_address").await;
+    tab.fill("sending_address", "room-bookings@uwaterloo.ca").await;
+    tab.press_button("Continue").await;
+    assert_eq!(tab.h1().await, "Check your answers before sending your request");
+    tab.screenshot("check-your-answers").await;
+    tab.press_button("Send request").await;
+    assert_eq!(tab.h1().await, "Request sent");
+    let reference = tab.text(".reference").await;
+    tab.screenshot("confirmation").await;
+
+    let stored: (String, String, String) = sqlx::query_as(
+        "SELECT r.status::text, r.sending_address, s.name FROM requests r \
+         JOIN request_scopes s ON s.request_id = r.id AND s.position = 0 WHERE r.reference = $1",
+    )
+    .bind(&reference)
+    .fetch_one(&app.pool)
+    .await
+    .expect("the confirmed reference is stored");
+    assert_eq!(stored, ("submitted".to_owned(), "room-bookings@uwaterloo.ca".to_owned(), "Mail.Send".to_owned()));
+    tab.close().await;
+}
+in_every_mode!(app_registration_after_a_fix);
+
+/// Types part of a name, picks Mail.Send from the suggestions the script
+/// shows, and checks that the script shows its note once the type is known.
+async fn pick_permission_from_the_list(tab: &crate::browser::Tab) {
+    tab.fill("scope_name_0", "mail.sen").await;
+    tab.pick_suggestion("scope_name_0", "Mail.Send", "application").await;
+    assert_eq!(tab.value("scope_name_0").await, "Mail.Send", "the picker did not fill in the name");
+    assert_eq!(tab.value("scope_type_0").await, "application", "the picker did not fill in the type");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while tab.run("return document.getElementById('scope_name_0-notes').innerText.trim();").await == json!("") {
+        assert!(std::time::Instant::now() < deadline, "the picker showed no note for an application Mail.Send");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+async fn question_answer_approval(pool: PgPool, mode: Mode) {
+    let app = TestApp::spawn(pool).await;
+    let requester = app.add_user("dana.lee@uwaterloo.ca", "Dana Lee", Role::Requester).await;
+    app.add_user("riley.ist@uwaterloo.ca", "Riley Chen", Role::Reviewer).await;
+    let (_, reference) = crate::workflow::stored_app_registration(&app, &requester).await;
+    let chrome = Chrome::start().await;
+
+    let reviewer = chrome.tab(&app.address, mode).await;
+    reviewer.open("/review").await;
+    sign_in_on_page(&reviewer, "riley.ist@uwaterloo.ca").await;
+    assert_eq!(reviewer.h1().await, "Review queue");
+    reviewer.screenshot("review-queue").await;
+    reviewer.follow(&reference).await;
+    reviewer.press_button("Take for review").await;
+    reviewer.open_details("Ask the requester a question").await;
+    reviewer.fill("question_text", "Which mailbox will send the confirmations?").await;
+    reviewer.choose("question_field_sending_address").await;
+    reviewer.press_button("Send the question").await;
+    let status: String = sqlx::query_scalar("SELECT status::text FROM requests WHERE reference = $1")
+        .bind(&reference)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(status, "needs_info", "the question did not reach the request");
+
+    let requester_tab = chrome.tab(&app.address, mode).await;
+    requester_tab.open("/requests").await;
+    sign_in_on_page(&requester_tab, "dana.lee@uwaterloo.ca").await;
+    requester_tab.follow(&reference).await;
+    assert_eq!(requester_tab.text(".question").await, "Which mailbox will send the confirmations?");
+    requester_tab.fill("sending_address", "room-bookings@uwaterloo.ca").await;
+    requester_tab.fill("answer_message", "We made a shared mailbox for it.").await;
+    requester_tab.press_button("Send your answer").await;
+    requester_tab.close().await;
+
+    reviewer.open(&format!("/review/{reference}")).await;
+    reviewer.screenshot("request-detail").await;
+    reviewer.open_details("Approve").await;
+    reviewer.fill("approve_client_id", "0b5e7c2a-4d1f-4e8b-9a3c-2f6d8e1b7a90").await;
+    reviewer.fill("approve_tenant", "uwaterloo.ca").await;
+    reviewer.select("approve_credential_type", "Certificate").await;
+    reviewer.fill_date("approve_expires_on", 2030, 6, 30).await;
+    reviewer.press_button("Approve").await;
+
+    let stored: (String, String) =
+        sqlx::query_as("SELECT status::text, sending_address FROM requests WHERE reference = $1")
+            .bind(&reference)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, ("approved".to_owned(), "room-bookings@uwaterloo.ca".to_owned()));
+    reviewer.close().await;
+}
+in_every_mode!(question_answer_approval);
+
+/// The checker itself: a page with an unlabelled field and grey-on-white
+/// text must fail, or the journeys above prove nothing.
+#[sqlx::test]
+async fn the_accessibility_check_catches_a_missing_label_and_low_contrast(_pool: PgPool) {
+    let chrome = Chrome::start().await;
+    let tab = chrome.tab("http://127.0.0.1", Mode { input: crate::browser::Input::Mouse, scripts: Scripts::On }).await;
+    tab.client()
+        .goto(
+            "data:text/html,<!DOCTYPE html><html lang=en><head><title>Broken</title></head><body><main>\
+             <h1>Broken</h1><p style='color:%23bbb'>Pale text</p><form><input type=text name=q></form></main></body></html>",
+        )
+        .await
+        .unwrap();
+    let rules: Vec<String> = crate::browser::checks::axe(&tab).await.into_iter().map(|v| v.rule).collect();
+    assert!(rules.contains(&"label".to_owned()), "a field with no label passed: {rules:?}");
+    assert!(rules.contains(&"color-contrast".to_owned()), "pale text passed: {rules:?}");
+    tab.close().await;
+}
