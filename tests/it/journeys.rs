@@ -21,6 +21,10 @@ async fn answer_tree(tab: &crate::browser::Tab, answers: &[&str]) {
 async fn sign_in_on_page(tab: &crate::browser::Tab, email: &str) {
     assert_eq!(tab.h1().await, "Sign in");
     tab.fill("email", email).await;
+    tab.fill("password", "not the password").await;
+    tab.press_button("Sign in").await;
+    assert_eq!(tab.error_summary_links().await.len(), 1, "a wrong password should come back with one error");
+    assert_eq!(tab.value("email").await, email, "the sign-in form lost the email address");
     tab.fill("password", PASSWORD).await;
     tab.press_button("Sign in").await;
 }
@@ -38,6 +42,14 @@ async fn four_outcomes(pool: PgPool, mode: Mode) {
     tab.follow("Start now").await;
     assert_eq!(tab.h1().await, "Where is the application hosted?");
     tab.screenshot("question").await;
+    tab.press_button("Continue").await;
+    assert_eq!(
+        tab.error_summary_links().await,
+        ["answer-internal"],
+        "Continue with no answer should point at the answers"
+    );
+    tab.screenshot("question-with-error").await;
+    tab.follow_from_error_summary("answer-internal").await;
 
     // Internally hosted, and every relay requirement met.
     answer_tree(&tab, SELF_SERVICE).await;
@@ -141,9 +153,7 @@ async fn app_registration_after_a_fix(pool: PgPool, mode: Mode) {
     tab.fill("department", "Student Success Office").await;
     tab.press_button("Continue").await;
 
-    assert_eq!(tab.text("#error-summary li").await.is_empty(), false);
-    let summary_links = tab.run("return [...document.querySelectorAll('#error-summary a')].map(a => a.hash);").await;
-    assert_eq!(summary_links, json!(["#sending_address"]), "the error summary should name only the sending address");
+    assert_eq!(tab.error_summary_links().await, ["sending_address"], "the error summary should name only the address");
     assert_eq!(tab.value("application_name").await, "Acme Room Booking", "the form lost the application name");
     assert_eq!(tab.value("scope_name_0").await, "Mail.Send", "the form lost the permission");
     tab.screenshot("request-form-with-errors").await;
@@ -178,6 +188,7 @@ in_every_mode!(app_registration_after_a_fix);
 async fn pick_permission_from_the_list(tab: &crate::browser::Tab) {
     tab.fill("scope_name_0", "mail.sen").await;
     tab.pick_suggestion("scope_name_0", "Mail.Send", "application").await;
+    tab.check_accessibility().await;
     assert_eq!(tab.value("scope_name_0").await, "Mail.Send", "the picker did not fill in the name");
     assert_eq!(tab.value("scope_type_0").await, "application", "the picker did not fill in the type");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -245,7 +256,7 @@ in_every_mode!(question_answer_approval);
 /// The checker itself: a page with an unlabelled field and grey-on-white
 /// text must fail, or the journeys above prove nothing.
 #[sqlx::test]
-async fn the_accessibility_check_catches_a_missing_label_and_low_contrast(_pool: PgPool) {
+async fn axe_check_catches_broken_page(_pool: PgPool) {
     let chrome = Chrome::start().await;
     let tab = chrome.tab("http://127.0.0.1", Mode { input: crate::browser::Input::Mouse, scripts: Scripts::On }).await;
     tab.client()
@@ -260,3 +271,119 @@ async fn the_accessibility_check_catches_a_missing_label_and_low_contrast(_pool:
     assert!(rules.contains(&"color-contrast".to_owned()), "pale text passed: {rules:?}");
     tab.close().await;
 }
+
+/// A stray brace makes the browser drop the rule after it without a word,
+/// and the design must not fetch anything from another site.
+#[test]
+fn stylesheet_balanced_and_self_contained() {
+    let css = include_str!("../../static/app.css");
+    let mut code = String::new();
+    let mut rest = css;
+    while let Some(start) = rest.find("/*") {
+        code.push_str(&rest[..start]);
+        let end = rest[start..].find("*/").expect("an unclosed comment in app.css");
+        rest = &rest[start + end + 2..];
+    }
+    code.push_str(rest);
+    let mut depth = 0i32;
+    for (number, line) in code.lines().enumerate() {
+        for c in line.chars() {
+            depth += match c {
+                '{' => 1,
+                '}' => -1,
+                _ => 0,
+            };
+            assert!(depth >= 0, "app.css closes a block that is not open, near line {}", number + 1);
+        }
+    }
+    assert_eq!(depth, 0, "app.css leaves a block open");
+    for external in ["@import", "url(", "http://", "https://"] {
+        assert!(!code.contains(external), "app.css loads something from elsewhere: {external}");
+    }
+}
+
+async fn exception_request_after_a_fix(pool: PgPool, mode: Mode) {
+    let app = TestApp::spawn(pool).await;
+    app.add_user("sam.roy@uwaterloo.ca", "Sam Roy", Role::Requester).await;
+    let chrome = Chrome::start().await;
+    let tab = chrome.tab(&app.address, mode).await;
+
+    tab.open("/tree").await;
+    answer_tree(&tab, &["answer-internal", "answer-yes", "answer-no"]).await;
+    assert_eq!(tab.h1().await, "Your case needs a review outside the standard process");
+    tab.follow("Start the request").await;
+    sign_in_on_page(&tab, "sam.roy@uwaterloo.ca").await;
+    assert_eq!(tab.h1().await, "Request a review outside the standard process");
+    assert!(
+        !tab.value("unmet_requirements").await.is_empty(),
+        "the unmet requirement was not filled in from the answers"
+    );
+
+    tab.fill("application_name", "Lab Spectrometer").await;
+    tab.fill("hosting_location", "Campus server in the chemistry building").await;
+    tab.fill("authentication_method", "None: it can only send on port 25").await;
+    tab.fill("sending_pattern", "One message per finished run, to the lab's staff").await;
+    tab.fill("expected_volume", "About 20 a week").await;
+    tab.fill("department", "Chemistry").await;
+    tab.press_button("Continue").await;
+    assert_eq!(tab.error_summary_links().await, ["application_details"], "only the missing details should be named");
+    assert_eq!(tab.value("hosting_location").await, "Campus server in the chemistry building");
+
+    tab.follow_from_error_summary("application_details").await;
+    tab.fill("application_details", "Sends a message when a long measurement run finishes.").await;
+    tab.press_button("Continue").await;
+    assert_eq!(tab.h1().await, "Check your answers before sending your request");
+    tab.press_button("Send request").await;
+    assert_eq!(tab.h1().await, "Request sent");
+    let reference = tab.text(".reference").await;
+
+    let stored: (String, String) =
+        sqlx::query_as("SELECT kind::text, application_details FROM requests WHERE reference = $1")
+            .bind(&reference)
+            .fetch_one(&app.pool)
+            .await
+            .expect("the confirmed reference is stored");
+    assert_eq!(
+        stored,
+        ("exception_review".to_owned(), "Sends a message when a long measurement run finishes.".to_owned())
+    );
+
+    // The requester's own pages.
+    tab.follow("see all your requests").await;
+    assert_eq!(tab.h1().await, "My requests");
+    tab.follow("Your account").await;
+    tab.choose("notifications_decisions_only").await;
+    tab.press_button("Save").await;
+    let preference: String =
+        sqlx::query_scalar("SELECT notification_preference::text FROM users WHERE email = 'sam.roy@uwaterloo.ca'")
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(preference, "decisions_only");
+    tab.close().await;
+}
+in_every_mode!(exception_request_after_a_fix);
+
+/// The reviewer's and the permission search's pages, which the journeys
+/// above do not reach.
+async fn other_pages(pool: PgPool, mode: Mode) {
+    let app = TestApp::spawn(pool).await;
+    app.add_user("riley.ist@uwaterloo.ca", "Riley Chen", Role::Reviewer).await;
+    let chrome = Chrome::start().await;
+    let tab = chrome.tab(&app.address, mode).await;
+
+    tab.open("/permissions").await;
+    tab.fill("q", "send mail").await;
+    tab.press_button("Search").await;
+    assert!(tab.text("main").await.contains("Mail.Send"), "searching for send mail did not find Mail.Send");
+
+    tab.open("/review/outbox").await;
+    sign_in_on_page(&tab, "riley.ist@uwaterloo.ca").await;
+    assert_eq!(tab.h1().await, "Notifications that could not be sent");
+    tab.follow("Review queue").await;
+    tab.fill("filter-q", "nothing matches this").await;
+    tab.press_button("Apply filters").await;
+    assert_eq!(tab.h1().await, "Review queue");
+    tab.close().await;
+}
+in_every_mode!(other_pages);

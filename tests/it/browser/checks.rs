@@ -32,13 +32,8 @@ pub async fn page(tab: &Tab) {
     let headings = tab.run("return document.querySelectorAll('h1').length;").await;
     assert_eq!(headings, json!(1), "{path} should have exactly one <h1>");
     error_summary_has_focus(tab, &path).await;
-    let violations = axe(tab).await;
-    assert!(
-        violations.is_empty(),
-        "{path} fails WCAG A/AA checks:\n{}",
-        violations.iter().map(|v| format!("- {v}")).collect::<Vec<_>>().join("\n")
-    );
-    for (width, what) in [(320, "320 px wide"), (WIDTH / 2, "200% zoom")] {
+    no_violations(&path, &axe(tab).await);
+    for (width, view) in [(320, "320 px wide"), (WIDTH / 2, "200% zoom")] {
         let overflow = at_width(
             tab,
             width,
@@ -49,8 +44,17 @@ pub async fn page(tab: &Tab) {
              return by + ' px, past the edge: ' + wide.join(', ');",
         )
         .await;
-        assert!(overflow.is_null(), "{path} scrolls sideways at {what} ({width} CSS px) by {overflow}");
+        assert!(overflow.is_null(), "{path} scrolls sideways at {view} ({width} CSS px) by {overflow}");
     }
+}
+
+/// Fails the test with every violation listed, if there is any.
+pub fn no_violations(path: &str, violations: &[Violation]) {
+    assert!(
+        violations.is_empty(),
+        "{path} fails WCAG A/AA checks:\n{}",
+        violations.iter().map(|v| format!("- {v}")).collect::<Vec<_>>().join("\n")
+    );
 }
 
 /// After a failed submit the error summary is there, has focus, and links

@@ -2,9 +2,7 @@
 //! WebDriver, against the real server and a fresh database per test.
 //!
 //! Each journey runs in four modes: mouse or keyboard, with scripts on or off.
-//! Every page a journey reaches is checked on arrival (see `checks.rs`): one
-//! `<h1>`, no axe-core violation at WCAG 2.x A or AA, no sideways scrolling at
-//! 320 px and at 200% zoom, and focus on the error summary when there is one.
+//! Every page a journey reaches must pass the checks in `checks.rs`.
 
 pub mod checks;
 
@@ -287,14 +285,14 @@ impl Tab {
         self.run("return [performance.timeOrigin, document.readyState];").await[0].clone()
     }
 
-    async fn wait_for_new_document(&self, before: &Value, what: &str) {
+    async fn wait_for_new_document(&self, before: &Value, action: &str) {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             let state = self.run("return [performance.timeOrigin, document.readyState];").await;
             if state[0] != *before && state[1] == "complete" {
                 return;
             }
-            assert!(Instant::now() < deadline, "no new page loaded after {what}");
+            assert!(Instant::now() < deadline, "no new page loaded after {action}");
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
     }
@@ -472,6 +470,24 @@ impl Tab {
             ))
             .await;
         assert_eq!(chosen, Value::String(option.to_owned()), "#{id} did not take the option");
+    }
+
+    /// The fields the error summary links to, in order; fails if there is no
+    /// error summary.
+    pub async fn error_summary_links(&self) -> Vec<String> {
+        let links = self
+            .run(
+                "const s = document.getElementById('error-summary'); \
+                 return s ? [...s.querySelectorAll('a')].map(a => decodeURIComponent(a.hash.slice(1))) : null;",
+            )
+            .await;
+        assert!(!links.is_null(), "{} came back without an error summary", self.path().await);
+        serde_json::from_value(links).expect("a list of field ids")
+    }
+
+    /// Runs the accessibility checks again, for a page a script has changed.
+    pub async fn check_accessibility(&self) {
+        checks::no_violations(&self.path().await, &checks::axe(self).await);
     }
 
     /// Follows the error summary's link to a field; the field must get focus.
