@@ -2,7 +2,6 @@
 // form. Without this script the form works as plain inputs, and the server
 // checks every name. With it, typing a name lists matching Microsoft Graph
 // and Exchange Online permissions, and picking a high-risk one shows its note.
-// NOTE: no browser test drives this script yet; the server checks every rule it helps with.
 (function () {
   "use strict";
 
