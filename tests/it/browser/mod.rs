@@ -166,6 +166,7 @@ pub struct Tab {
 }
 
 /// What `Tab::focus` looks for.
+#[derive(Clone, Copy)]
 enum Target<'a> {
     Id(&'a str),
     Link(&'a str),
@@ -282,7 +283,7 @@ impl Tab {
 
     /// A marker that changes whenever a new document loads.
     async fn document_marker(&self) -> Value {
-        self.run("return [performance.timeOrigin, document.readyState];").await[0].clone()
+        self.run("return performance.timeOrigin;").await
     }
 
     async fn wait_for_new_document(&self, before: &Value, action: &str) {
@@ -370,7 +371,7 @@ impl Tab {
 
     /// Activates a control that loads a new page, then checks that page.
     async fn activate_and_arrive(&self, target: Target<'_>, key: Key) {
-        self.focus(target_clone(&target)).await;
+        self.focus(target).await;
         let before = self.document_marker().await;
         match self.mode.input {
             Input::Mouse => self.element(&target).await.click().await.expect("click"),
@@ -493,7 +494,7 @@ impl Tab {
     /// Follows the error summary's link to a field; the field must get focus.
     pub async fn follow_from_error_summary(&self, field: &str) {
         let link = Target::ErrorLink(field);
-        self.focus(target_clone(&link)).await;
+        self.focus(link).await;
         match self.mode.input {
             Input::Mouse => self.element(&link).await.click().await.expect("click"),
             Input::Keyboard => self.press(Key::Enter).await,
@@ -568,17 +569,6 @@ impl Tab {
 
     pub fn client(&self) -> &Client {
         &self.client
-    }
-}
-
-fn target_clone<'a>(target: &Target<'a>) -> Target<'a> {
-    match target {
-        Target::Id(id) => Target::Id(id),
-        Target::Link(text) => Target::Link(text),
-        Target::Button(text) => Target::Button(text),
-        Target::Summary(text) => Target::Summary(text),
-        Target::ErrorLink(field) => Target::ErrorLink(field),
-        Target::Option(name, kind) => Target::Option(name, kind),
     }
 }
 
