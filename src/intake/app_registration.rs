@@ -492,6 +492,8 @@ struct FormPage<'a> {
     document_hint: String,
     errors: FieldErrors,
     notice: Option<&'a str>,
+    focus: Option<String>,
+    documents_status: Option<String>,
     /// Hint for the sending address, with an example in an allowed domain.
     sender_hint: String,
 }
@@ -605,6 +607,32 @@ impl RequestForm for AppRegistrationForm {
         &self.action
     }
 
+    fn added_row_focus(&self, action: &str) -> Option<String> {
+        match action {
+            "add_link" => Some(link_id(self.vendor_link.len().saturating_sub(1))),
+            "add_scope" => Some(scope_api_id(self.scope_name.len().saturating_sub(1))),
+            _ => None,
+        }
+    }
+
+    fn field_order(&self) -> Vec<String> {
+        let mut order: Vec<String> =
+            ["application_name", "vendor", "business_purpose", "sending_address"].map(String::from).into();
+        order.extend((0..self.vendor_link.len().max(1)).map(link_id));
+        order.push(crate::attachments::upload::FILE_FIELD.to_owned());
+        for index in 0..self.scope_name.len().max(1) {
+            order.extend([
+                scope_api_id(index),
+                scope_api_name_id(index),
+                scope_name_id(index),
+                scope_type_id(index),
+                scope_justification_id(index),
+            ]);
+        }
+        order.extend(["requester_name", "requester_email", "department"].map(String::from));
+        order
+    }
+
     fn document_ids(&self) -> &[String] {
         &self.document
     }
@@ -701,6 +729,8 @@ impl RequestForm for AppRegistrationForm {
             documents: view.documents,
             errors: view.errors,
             notice: view.notice,
+            focus: view.focus,
+            documents_status: view.documents_status,
             sender_hint: format!(
                 "The From address, a university mailbox such as bookings@{}.",
                 view.settings.allowed_sender_domains.first().map_or("uwaterloo.ca", String::as_str)

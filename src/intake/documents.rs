@@ -32,6 +32,27 @@ pub fn id_values(documents: &[DocumentSummary]) -> Vec<String> {
     documents.iter().map(|document| document.id.to_string()).collect()
 }
 
+/// Describes what an upload or a removal changed in the document list, or
+/// None when the list is the same.
+pub fn change_status(before: &[DocumentSummary], after: &[DocumentSummary]) -> Option<String> {
+    let names = |from: &[DocumentSummary], other: &[DocumentSummary]| -> Vec<String> {
+        from.iter()
+            .filter(|document| other.iter().all(|kept| kept.id != document.id))
+            .map(|document| document.file_name.clone())
+            .collect()
+    };
+    let added = names(after, before);
+    let removed = names(before, after);
+    let mut parts = Vec::new();
+    if !added.is_empty() {
+        parts.push(format!("Uploaded {}.", added.join(", ")));
+    }
+    if !removed.is_empty() {
+        parts.push(format!("Removed {}.", removed.join(", ")));
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
 /// Builds the notice shown when uploads the form listed are no longer stored.
 pub fn lost_notice(lost: usize) -> Option<String> {
     match lost {

@@ -10,13 +10,14 @@ use validator::Validate;
 use super::app_registration::{DEPARTMENT, REQUESTER_EMAIL, REQUESTER_NAME};
 use super::documents;
 use super::forms::{
-    FieldName, LinkRow, MAX_LINKS, add_link_row, check_email, check_links, check_text, drop_blank_rows_beyond,
+    FieldName, LinkRow, MAX_LINKS, add_link_row, check_email, check_links, check_text, drop_blank_rows_beyond, link_id,
     link_rows, trim,
 };
 use super::request_flow::{FormView, RequestForm};
 use super::state::{AnswerRow, EXCEPTION_DRAFT_KEY};
 use crate::accounts::User;
 use crate::attachments::store::DocumentSummary;
+use crate::attachments::upload;
 use crate::config::Settings;
 use crate::policy::{OutcomeKind, Path, Policy, PrefillField};
 use crate::requests::{ExceptionDetails, NewRequest, RequesterDetails};
@@ -127,6 +128,8 @@ struct FormPage<'a> {
     document_hint: String,
     errors: FieldErrors,
     notice: Option<&'a str>,
+    focus: Option<String>,
+    documents_status: Option<String>,
 }
 
 #[derive(Template)]
@@ -201,6 +204,28 @@ impl RequestForm for ExceptionForm {
 
     fn action(&self) -> &str {
         &self.action
+    }
+
+    fn added_row_focus(&self, action: &str) -> Option<String> {
+        (action == "add_link").then(|| link_id(self.vendor_link.len().saturating_sub(1)))
+    }
+
+    fn field_order(&self) -> Vec<String> {
+        let mut order: Vec<String> = [
+            "application_name",
+            "application_details",
+            "hosting_location",
+            "authentication_method",
+            "sending_pattern",
+            "expected_volume",
+            "sending_address",
+        ]
+        .map(String::from)
+        .into();
+        order.extend((0..self.vendor_link.len().max(1)).map(link_id));
+        order.push(upload::FILE_FIELD.to_owned());
+        order.extend(["unmet_requirements", "requester_name", "requester_email", "department"].map(String::from));
+        order
     }
 
     fn document_ids(&self) -> &[String] {
@@ -295,6 +320,8 @@ impl RequestForm for ExceptionForm {
             documents: view.documents,
             errors: view.errors,
             notice: view.notice,
+            focus: view.focus,
+            documents_status: view.documents_status,
         }
         .render()
     }

@@ -49,6 +49,12 @@ pub trait RequestForm: Sized + Clone + DeserializeOwned + Send + 'static {
     /// crafted post cannot make the page render thousands of inputs.
     fn compact_rows(&mut self);
     fn action(&self) -> &str;
+    /// Returns the id of the first control of the row an "add another"
+    /// button just added, so the page can put focus there.
+    fn added_row_focus(&self, action: &str) -> Option<String>;
+    /// Returns the ids of the form's fields in the order the page shows them,
+    /// so the error summary lists problems in that order.
+    fn field_order(&self) -> Vec<String>;
     /// Returns the ids of the pending documents the form lists.
     fn document_ids(&self) -> &[String];
     fn set_document_ids(&mut self, ids: Vec<String>);
@@ -74,6 +80,12 @@ pub struct FormView<'a> {
     pub errors: FieldErrors,
     pub notice: Option<&'a str>,
     pub documents: &'a [DocumentSummary],
+    /// The control that gets focus when the page loads, after an "add
+    /// another" button.
+    pub focus: Option<String>,
+    /// Message naming the documents an upload or a removal just changed,
+    /// shown and focused beside the document list.
+    pub documents_status: Option<String>,
 }
 
 /// Redirects to the tree unless the visitor's answers reach `F`'s outcome.
@@ -124,6 +136,8 @@ pub async fn form_page<F: RequestForm>(signed: SignedIn) -> Result<Response, App
         errors: FieldErrors::default(),
         notice: notice.as_deref(),
         documents: &documents,
+        focus: None,
+        documents_status: None,
     };
     Ok(Html(form.render_form(view)?).into_response())
 }
@@ -173,6 +187,7 @@ pub async fn save_form<F: RequestForm>(signed: SignedIn, request: Request) -> Re
 
     let mut conn = signed.page.state.db.acquire().await?;
     let (listed, lost) = documents::load(&mut conn, signed.user.id, form.document_ids()).await?;
+    let before = listed.clone();
     let mut upload_errors = FieldErrors::default();
     let uploaded_any = !files.is_empty();
     let documents =
@@ -181,13 +196,18 @@ pub async fn save_form<F: RequestForm>(signed: SignedIn, request: Request) -> Re
     drop(conn);
     form.set_document_ids(documents::id_values(&documents));
     let notice = documents::lost_notice(lost);
-    let render = |form: &F, errors: FieldErrors| {
+    let documents_status = documents::change_status(&before, &documents);
+    let field_order = form.field_order();
+    let render = |form: &F, mut errors: FieldErrors, focus: Option<String>| {
+        errors.sort_by_field_order(&field_order);
         form.render_form(FormView {
             chrome: signed.page.chrome(),
             settings,
             errors,
             notice: notice.as_deref(),
             documents: &documents,
+            focus,
+            documents_status: documents_status.clone(),
         })
     };
 
@@ -197,19 +217,20 @@ pub async fn save_form<F: RequestForm>(signed: SignedIn, request: Request) -> Re
     }
     documents::check_limits(&documents, &settings.uploads, &mut upload_errors);
     if let Some(mut errors) = form.add_row(&action) {
+        let focus = form.added_row_focus(&action);
         errors.list.extend(upload_errors.list);
         let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-        return Ok((status, Html(render(&form, errors)?)).into_response());
+        return Ok((status, Html(render(&form, errors, focus)?)).into_response());
     }
     if stays_on_form || lost > 0 {
         let status = if upload_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
-        return Ok((status, Html(render(&form, upload_errors)?)).into_response());
+        return Ok((status, Html(render(&form, upload_errors, None)?)).into_response());
     }
     match form.clone().validate(settings, &documents) {
         // Every other field is valid, but a file was rejected. The form
         // shows why before going on, so no file is silently left behind.
         Ok(_) if !upload_errors.is_empty() => {
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&form, upload_errors)?)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&form, upload_errors, None)?)).into_response())
         }
         Ok(details) => {
             let tree = state::load_answers(&signed.page.session).await?;
@@ -220,7 +241,7 @@ pub async fn save_form<F: RequestForm>(signed: SignedIn, request: Request) -> Re
         }
         Err((form, mut errors)) => {
             errors.list.extend(upload_errors.list);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&form, errors)?)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(render(&form, errors, None)?)).into_response())
         }
     }
 }
