@@ -143,6 +143,19 @@ async fn app_registration_after_a_fix(pool: PgPool, mode: Mode) {
     // Not a university address: the form must come back with this field marked.
     tab.fill("sending_address", "bookings@gmail.com").await;
     tab.fill("vendor_link_0", "https://acme.example/docs/m365").await;
+    tab.press_button("Add another link").await;
+    assert_eq!(tab.focused_id().await, "vendor_link_1", "focus did not move to the new link");
+    tab.fill("vendor_link_1", "https://acme.example/docs/permissions").await;
+
+    let folder = tempfile::tempdir().unwrap();
+    let guide = folder.path().join("vendor-guide.pdf");
+    std::fs::write(&guide, crate::files::pdf()).unwrap();
+    let guide_name = "vendor-guide.pdf".to_owned();
+    tab.attach_file("document_file", &guide).await;
+    tab.press_button("Upload files").await;
+    assert_eq!(tab.focused_id().await, "documents-status", "focus did not move to the upload's result");
+    assert_eq!(tab.text("#documents-status").await, format!("Uploaded {guide_name}."));
+
     if mode.scripts == Scripts::On {
         pick_permission_from_the_list(&tab).await;
     } else {
@@ -150,18 +163,30 @@ async fn app_registration_after_a_fix(pool: PgPool, mode: Mode) {
     }
     tab.select("scope_type_0", "Application").await;
     tab.fill("scope_justification_0", "Sends confirmations with no one signed in").await;
+    tab.press_button("Add another permission").await;
+    assert_eq!(tab.focused_id().await, "scope_api_1", "focus did not move to the new permission");
+    // A misspelt name: the form offers to keep it as typed, with a checkbox.
+    tab.fill("scope_name_1", "User.Reed").await;
+    tab.select("scope_type_1", "Delegated").await;
     tab.fill("department", "Student Success Office").await;
     tab.press_button("Continue").await;
 
-    assert_eq!(tab.error_summary_links().await, ["sending_address"], "the error summary should name only the address");
+    assert_eq!(
+        tab.error_summary_links().await,
+        ["sending_address", "scope_name_1"],
+        "the error summary should list the address, then the misspelt permission"
+    );
     assert_eq!(tab.value("application_name").await, "Acme Room Booking", "the form lost the application name");
     assert_eq!(tab.value("scope_name_0").await, "Mail.Send", "the form lost the permission");
+    assert!(tab.text(".document-list").await.contains(&guide_name), "the form lost the uploaded document");
     tab.screenshot("request-form-with-errors").await;
     tab.narrow_screenshot("request-form-with-errors-320px").await;
 
-    // The error summary's link takes the user to the field.
+    // The error summary's links take the user to each field.
     tab.follow_from_error_summary("sending_address").await;
     tab.fill("sending_address", "room-bookings@uwaterloo.ca").await;
+    tab.follow_from_error_summary("scope_name_1").await;
+    tab.fill("scope_name_1", "User.Read").await;
     tab.press_button("Continue").await;
     assert_eq!(tab.h1().await, "Check your answers before sending your request");
     tab.screenshot("check-your-answers").await;
@@ -179,6 +204,14 @@ async fn app_registration_after_a_fix(pool: PgPool, mode: Mode) {
     .await
     .expect("the confirmed reference is stored");
     assert_eq!(stored, ("submitted".to_owned(), "room-bookings@uwaterloo.ca".to_owned(), "Mail.Send".to_owned()));
+    let documents: Vec<String> = sqlx::query_scalar(
+        "SELECT d.file_name FROM documents d JOIN requests r ON r.id = d.request_id WHERE r.reference = $1",
+    )
+    .bind(&reference)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(documents, [guide_name], "the uploaded document did not reach the request");
     tab.close().await;
 }
 in_every_mode!(app_registration_after_a_fix);
@@ -239,7 +272,7 @@ async fn question_answer_approval(pool: PgPool, mode: Mode) {
     reviewer.fill("approve_client_id", "0b5e7c2a-4d1f-4e8b-9a3c-2f6d8e1b7a90").await;
     reviewer.fill("approve_tenant", "uwaterloo.ca").await;
     reviewer.select("approve_credential_type", "Certificate").await;
-    reviewer.fill_date("approve_expires_on", 2030, 6, 30).await;
+    reviewer.fill("approve_expires_on", "2030-06-30").await;
     reviewer.press_button("Approve").await;
 
     let stored: (String, String) =
@@ -325,6 +358,17 @@ async fn exception_request_after_a_fix(pool: PgPool, mode: Mode) {
     tab.fill("sending_pattern", "One message per finished run, to the lab's staff").await;
     tab.fill("expected_volume", "About 20 a week").await;
     tab.fill("department", "Chemistry").await;
+
+    let folder = tempfile::tempdir().unwrap();
+    let manual = folder.path().join("spectrometer-manual.pdf");
+    std::fs::write(&manual, crate::files::pdf()).unwrap();
+    let manual_name = "spectrometer-manual.pdf";
+    tab.attach_file("document_file", &manual).await;
+    tab.press_button("Upload files").await;
+    tab.press_button(&format!("Remove {manual_name}")).await;
+    assert_eq!(tab.focused_id().await, "documents-status", "focus did not move to the removal's result");
+    assert_eq!(tab.text("#documents-status").await, format!("Removed {manual_name}."));
+
     tab.press_button("Continue").await;
     assert_eq!(tab.error_summary_links().await, ["application_details"], "only the missing details should be named");
     assert_eq!(tab.value("hosting_location").await, "Campus server in the chemistry building");
@@ -369,6 +413,16 @@ in_every_mode!(exception_request_after_a_fix);
 async fn other_pages(pool: PgPool, mode: Mode) {
     let app = TestApp::spawn(pool).await;
     app.add_user("riley.ist@uwaterloo.ca", "Riley Chen", Role::Reviewer).await;
+    // Long values that have no place to break must not widen the pages.
+    let requester =
+        app.add_user("research.computing.notifications@uwaterloo.ca", "Research Computing", Role::Requester).await;
+    let (_, reference) = crate::workflow::stored_app_registration(&app, &requester).await;
+    sqlx::query("UPDATE requests SET application_name = $1 WHERE reference = $2")
+        .bind("Acme".repeat(40))
+        .bind(&reference)
+        .execute(&app.pool)
+        .await
+        .unwrap();
     let chrome = Chrome::start().await;
     let tab = chrome.tab(&app.address, mode).await;
 
@@ -381,9 +435,19 @@ async fn other_pages(pool: PgPool, mode: Mode) {
     sign_in_on_page(&tab, "riley.ist@uwaterloo.ca").await;
     assert_eq!(tab.h1().await, "Notifications that could not be sent");
     tab.follow("Review queue").await;
+    assert!(tab.text("table").await.contains(&reference), "the queue does not list the request");
+    tab.follow(&reference).await;
+    tab.follow("Review queue").await;
     tab.fill("filter-q", "nothing matches this").await;
     tab.press_button("Apply filters").await;
     assert_eq!(tab.h1().await, "Review queue");
     tab.close().await;
+
+    let requester_tab = chrome.tab(&app.address, mode).await;
+    requester_tab.open("/requests").await;
+    sign_in_on_page(&requester_tab, "research.computing.notifications@uwaterloo.ca").await;
+    assert_eq!(requester_tab.h1().await, "My requests");
+    requester_tab.follow(&reference).await;
+    requester_tab.close().await;
 }
 in_every_mode!(other_pages);

@@ -26,21 +26,27 @@ impl std::fmt::Display for Violation {
     }
 }
 
-/// The checks run on every page a journey reaches.
+/// Runs the checks that every page a journey reaches must pass.
 pub async fn page(tab: &Tab) {
     let path = tab.path().await;
     let headings = tab.run("return document.querySelectorAll('h1').length;").await;
     assert_eq!(headings, json!(1), "{path} should have exactly one <h1>");
     error_summary_has_focus(tab, &path).await;
     no_violations(&path, &axe(tab).await);
+    let hidden_headers = at_width(
+        tab,
+        320,
+        "return [...document.querySelectorAll('th')].filter(th => th.offsetParent === null).map(th => th.innerText).slice(0, 3);",
+    )
+    .await;
+    assert_eq!(hidden_headers, json!([]), "{path} hides table headers at 320 px, so the cells lose their labels");
     for (width, view) in [(320, "320 px wide"), (WIDTH / 2, "200% zoom")] {
         let overflow = at_width(
             tab,
             width,
             "const by = document.documentElement.scrollWidth - innerWidth; if (by <= 0) return null; \
-             const wide = [...document.body.querySelectorAll('*')].filter(e => e.getBoundingClientRect().right > innerWidth + 1) \
-               .filter(e => ![...e.children].some(c => c.getBoundingClientRect().right > innerWidth + 1)) \
-               .slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '')); \
+             const past = e => e.getBoundingClientRect().right > innerWidth + 1; \
+             const wide = [...document.body.querySelectorAll('*')].filter(e => past(e)).slice(0, 6).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className ? '.' + e.className : '')); \
              return by + ' px, past the edge: ' + wide.join(', ');",
         )
         .await;
@@ -93,7 +99,7 @@ pub async fn focus_is_visible(tab: &Tab) {
              const onScreen = r.width > 0 && r.height > 0 && r.right > 0 && r.bottom > 0 \
                && r.left < innerWidth && r.top < innerHeight; \
              const name = a.tagName.toLowerCase() + (a.id ? '#' + a.id : '') + ' \"' + (a.innerText || a.value || '').trim().slice(0, 40) + '\"'; \
-             if (!ring) return name + ' has focus but shows no outline'; \
+             if (!ring) return name + ' has focus but shows no outline (outline ' + s.outlineStyle + ' ' + s.outlineWidth + ', shadow ' + s.boxShadow + ')'; \
              if (!onScreen) return name + ' has focus but is off screen'; \
              return null;",
         )

@@ -42,8 +42,8 @@ pub struct Mode {
 }
 
 impl Mode {
-    /// The one mode that saves screenshots, so parallel tests never write the
-    /// same file.
+    /// Returns whether this mode saves screenshots. Only one mode does, so
+    /// parallel tests never write the same file.
     fn takes_screenshots(self) -> bool {
         self.input == Input::Mouse && self.scripts == Scripts::On
     }
@@ -134,6 +134,9 @@ impl Chrome {
             .await
             .expect("open a Chromium session through chromedriver");
         let tab = Tab { client, base: base.trim_end_matches('/').to_owned(), mode };
+        // A headless window can lose focus after a file is chosen, and then
+        // nothing on the page matches :focus; a person's window has focus.
+        tab.devtools("Emulation.setFocusEmulationEnabled", json!({ "enabled": true })).await;
         if mode.scripts == Scripts::Off {
             tab.set_scripts(false).await;
         }
@@ -531,32 +534,20 @@ impl Tab {
         }
     }
 
-    /// Types a date into a date field in the order the browser's locale shows it.
-    pub async fn fill_date(&self, id: &str, year: i32, month: u32, day: u32) {
+    /// Chooses a file for a file input, as the browser's file dialog would.
+    pub async fn attach_file(&self, id: &str, path: &std::path::Path) {
         self.focus(Target::Id(id)).await;
-        let order = self
-            .run(
-                "return new Intl.DateTimeFormat(navigator.language).formatToParts(new Date(2001, 1, 3)) \
-                 .filter(p => ['year', 'month', 'day'].includes(p.type)).map(p => p.type);",
-            )
-            .await;
-        let typed: Vec<String> = order
-            .as_array()
-            .expect("date parts")
-            .iter()
-            .map(|part| match part.as_str() {
-                Some("year") => format!("{year:04}"),
-                Some("month") => format!("{month:02}"),
-                _ => format!("{day:02}"),
-            })
-            .collect();
-        let field = self.element(&Target::Id(id)).await;
-        if self.mode.input == Input::Mouse {
-            field.click().await.expect("click into the date");
-        }
-        field.send_keys(&typed.join("-")).await.expect("type the date");
-        let expected = format!("{year:04}-{month:02}-{day:02}");
-        assert_eq!(self.value(id).await, expected, "#{id} did not take the date {}", typed.join("-"));
+        let input = self.element(&Target::Id(id)).await;
+        input.send_keys(&path.to_string_lossy()).await.expect("choose the file");
+    }
+
+    /// Returns the id of the element that has focus.
+    pub async fn focused_id(&self) -> String {
+        self.run("return document.activeElement ? document.activeElement.id : '';")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
     }
 
     /// Saves a screenshot of the whole page as `name.png`, when this mode
