@@ -62,7 +62,10 @@
     function highlight(index) {
       options.forEach(function (option, i) { option.setAttribute("aria-selected", i === index ? "true" : "false"); });
       active = index;
-      if (index >= 0) { name.setAttribute("aria-activedescendant", options[index].id); }
+      if (index >= 0) {
+        name.setAttribute("aria-activedescendant", options[index].id);
+        options[index].scrollIntoView({ block: "nearest" });
+      }
     }
 
     function refreshNotes() {

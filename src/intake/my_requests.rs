@@ -32,6 +32,8 @@ struct ConfirmationPage {
     reference: String,
     kind_label: &'static str,
     requester_email: String,
+    /// The review target in business days, as the queue measures it.
+    target_days: u32,
 }
 
 pub async fn list(signed: SignedIn) -> Result<Response, AppError> {
@@ -66,5 +68,6 @@ pub async fn confirmation(signed: SignedIn, Path(reference): Path<String>) -> Re
         reference: found.request.reference,
         kind_label: found.request.kind.label(),
         requester_email: found.request.requester_email,
+        target_days: signed.page.state.settings.review_target_business_days,
     })
 }
