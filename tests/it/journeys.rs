@@ -62,11 +62,16 @@ async fn four_outcomes(pool: PgPool, mode: Mode) {
     let printed = tab
         .as_printed(
             "const shown = s => { const e = document.querySelector(s); return e !== null && getComputedStyle(e).display !== 'none'; }; \
-             return [shown('.site-header'), shown('.site-footer'), shown('form'), shown('.settings-table'), shown('h1')];",
+             return [shown('.site-header'), shown('.site-footer'), shown('form'), shown('.settings-table'), shown('h1'), \
+               shown('.print-only')];",
             "self-service-instructions-printed",
         )
         .await;
-    assert_eq!(printed, json!([false, false, false, true, true]), "the printed instructions keep only the content");
+    assert_eq!(
+        printed,
+        json!([false, false, false, true, true, true]),
+        "the printed instructions keep the content and the service's name, and drop the rest"
+    );
 
     // Externally hosted, without vendor documentation.
     tab.press_button("Start again").await;
@@ -148,9 +153,10 @@ async fn app_registration_after_a_fix(pool: PgPool, mode: Mode) {
     tab.fill("vendor_link_1", "https://acme.example/docs/permissions").await;
 
     let folder = tempfile::tempdir().unwrap();
-    let guide = folder.path().join("vendor-guide.pdf");
+    // A long name with no spaces must wrap on a narrow screen.
+    let guide_name = "Vendor_Integration_Guide_for_Microsoft365_Graph_API_Mail_Send_Permissions_v2.pdf".to_owned();
+    let guide = folder.path().join(&guide_name);
     std::fs::write(&guide, crate::files::pdf()).unwrap();
-    let guide_name = "vendor-guide.pdf".to_owned();
     tab.attach_file("document_file", &guide).await;
     tab.press_button("Upload files").await;
     assert_eq!(tab.focused_id().await, "documents-status", "focus did not move to the upload's result");
@@ -165,8 +171,9 @@ async fn app_registration_after_a_fix(pool: PgPool, mode: Mode) {
     tab.fill("scope_justification_0", "Sends confirmations with no one signed in").await;
     tab.press_button("Add another permission").await;
     assert_eq!(tab.focused_id().await, "scope_api_1", "focus did not move to the new permission");
-    // A misspelt name: the form offers to keep it as typed, with a checkbox.
-    tab.fill("scope_name_1", "User.Reed").await;
+    // A misspelt name, long and without spaces: the form repeats it in the
+    // error and offers to keep it as typed, and it must wrap there.
+    tab.fill("scope_name_1", "User.ReedBasicProfileOfEverySignedInPersonInTheWholeOrganisation").await;
     tab.select("scope_type_1", "Delegated").await;
     tab.fill("department", "Student Success Office").await;
     tab.press_button("Continue").await;
@@ -192,6 +199,7 @@ async fn app_registration_after_a_fix(pool: PgPool, mode: Mode) {
     tab.screenshot("check-your-answers").await;
     tab.press_button("Send request").await;
     assert_eq!(tab.h1().await, "Request sent");
+    assert!(tab.text("main").await.contains("usually within 3 business days"), "the confirmation misstates the target");
     let reference = tab.text(".reference").await;
     tab.screenshot("confirmation").await;
 
@@ -268,6 +276,11 @@ async fn question_answer_approval(pool: PgPool, mode: Mode) {
 
     reviewer.open(&format!("/review/{reference}")).await;
     reviewer.screenshot("request-detail").await;
+    reviewer.fill("note_body", "Thanks, the shared mailbox is fine.").await;
+    reviewer.choose("note_visibility_reply").await;
+    reviewer.press_button("Preview the reply").await;
+    assert_eq!(reviewer.focused_id().await, "reply-preview", "focus did not move to the preview");
+    reviewer.press_button("Save").await;
     reviewer.open_details("Approve").await;
     reviewer.fill("approve_client_id", "0b5e7c2a-4d1f-4e8b-9a3c-2f6d8e1b7a90").await;
     reviewer.fill("approve_tenant", "uwaterloo.ca").await;

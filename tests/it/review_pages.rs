@@ -62,6 +62,17 @@ async fn question_answer_and_approval_journey(pool: PgPool) {
     assert_eq!(invalid.error_summary()[0].0, "#sending_address");
     assert_eq!(invalid.attr("#sending_address", "value").as_deref(), Some("bookings@gmail.com"));
 
+    let long_message = "x".repeat(8001);
+    let too_long = requester
+        .post(
+            &format!("/requests/{reference}/answer"),
+            &[("version", &version(&own)), ("sending_address", "bookings@uwaterloo.ca"), ("message", &long_message)],
+        )
+        .await;
+    assert_eq!(too_long.error_summary()[0].0, "#answer_message");
+    assert_eq!(too_long.attr("#answer_message", "aria-invalid").as_deref(), Some("true"));
+    assert_eq!(too_long.attr("#answer_message", "aria-describedby").as_deref(), Some("answer_message-error"));
+
     let answered = requester
         .post(
             &format!("/requests/{reference}/answer"),
