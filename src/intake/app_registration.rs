@@ -616,8 +616,8 @@ impl RequestForm for AppRegistrationForm {
     }
 
     fn field_order(&self) -> Vec<String> {
-        let mut order: Vec<String> =
-            ["application_name", "vendor", "business_purpose", "sending_address"].map(String::from).into();
+        let ids = |fields: &[&FieldName]| fields.iter().map(|field| field.id.to_owned()).collect::<Vec<_>>();
+        let mut order = ids(&[&APPLICATION_NAME, &VENDOR, &BUSINESS_PURPOSE, &SENDING_ADDRESS]);
         order.extend((0..self.vendor_link.len().max(1)).map(link_id));
         order.push(crate::attachments::upload::FILE_FIELD.to_owned());
         for index in 0..self.scope_name.len().max(1) {
@@ -629,7 +629,7 @@ impl RequestForm for AppRegistrationForm {
                 scope_justification_id(index),
             ]);
         }
-        order.extend(["requester_name", "requester_email", "department"].map(String::from));
+        order.extend(ids(&[&REQUESTER_NAME, &REQUESTER_EMAIL, &DEPARTMENT]));
         order
     }
 

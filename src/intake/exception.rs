@@ -211,20 +211,19 @@ impl RequestForm for ExceptionForm {
     }
 
     fn field_order(&self) -> Vec<String> {
-        let mut order: Vec<String> = [
-            "application_name",
-            "application_details",
-            "hosting_location",
-            "authentication_method",
-            "sending_pattern",
-            "expected_volume",
-            "sending_address",
-        ]
-        .map(String::from)
-        .into();
+        let ids = |fields: &[&FieldName]| fields.iter().map(|field| field.id.to_owned()).collect::<Vec<_>>();
+        let mut order = ids(&[
+            &APPLICATION_NAME,
+            &APPLICATION_DETAILS,
+            &HOSTING_LOCATION,
+            &AUTHENTICATION_METHOD,
+            &SENDING_PATTERN,
+            &EXPECTED_VOLUME,
+            &SENDING_ADDRESS,
+        ]);
         order.extend((0..self.vendor_link.len().max(1)).map(link_id));
         order.push(upload::FILE_FIELD.to_owned());
-        order.extend(["unmet_requirements", "requester_name", "requester_email", "department"].map(String::from));
+        order.extend(ids(&[&UNMET_REQUIREMENTS, &REQUESTER_NAME, &REQUESTER_EMAIL, &DEPARTMENT]));
         order
     }
 

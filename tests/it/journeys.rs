@@ -232,11 +232,11 @@ async fn pick_permission_from_the_list(tab: &crate::browser::Tab) {
     tab.check_accessibility().await;
     assert_eq!(tab.value("scope_name_0").await, "Mail.Send", "the picker did not fill in the name");
     assert_eq!(tab.value("scope_type_0").await, "application", "the picker did not fill in the type");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while tab.run("return document.getElementById('scope_name_0-notes').innerText.trim();").await == json!("") {
-        assert!(std::time::Instant::now() < deadline, "the picker showed no note for an application Mail.Send");
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    tab.wait_for(
+        "return document.getElementById('scope_name_0-notes').innerText.trim();",
+        "the picker's note on an application Mail.Send",
+    )
+    .await;
 }
 
 async fn question_answer_approval(pool: PgPool, mode: Mode) {
@@ -421,7 +421,7 @@ async fn exception_request_after_a_fix(pool: PgPool, mode: Mode) {
 }
 in_every_mode!(exception_request_after_a_fix);
 
-/// The reviewer's and the permission search's pages, which the journeys
+/// Walks the reviewer's pages and the permission search, which the journeys
 /// above do not reach.
 async fn other_pages(pool: PgPool, mode: Mode) {
     let app = TestApp::spawn(pool).await;

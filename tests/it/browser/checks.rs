@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
@@ -13,7 +12,7 @@ use super::{HEIGHT, Scripts, Tab, WIDTH, screenshot_dir};
 const WCAG_A_AA: &[&str] = &["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"];
 
 /// One failed axe-core rule.
-#[derive(Debug)]
+#[derive(Debug, serde::Deserialize)]
 pub struct Violation {
     pub rule: String,
     pub help: String,
@@ -130,15 +129,16 @@ fn axe_source() -> &'static str {
 
 /// Runs axe-core on the current page and returns its WCAG A and AA violations.
 pub async fn axe(tab: &Tab) -> Vec<Violation> {
-    // axe-core needs timers and promises, which a page with scripts off does
-    // not run, so scripts come on for the check only; the page's own scripts
-    // were skipped when it loaded and stay skipped.
+    // axe-core needs timers and promises, which do not run while page scripts
+    // are off. So scripts come on for the check only, and the page's own
+    // scripts, skipped when it loaded, stay skipped.
     if tab.mode.scripts == Scripts::Off {
         tab.set_scripts(true).await;
     }
     if tab.run("return typeof axe === 'undefined';").await == json!(true) {
         tab.run(&format!("{}\nreturn true;", axe_source())).await;
     }
+
     let start = format!(
         "window.__axeResult = null; \
          axe.run(document, {{ runOnly: {{ type: 'tag', values: {} }}, resultTypes: ['violations'] }}) \
@@ -150,34 +150,15 @@ pub async fn axe(tab: &Tab) -> Vec<Violation> {
         json!(WCAG_A_AA)
     );
     tab.run(&start).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let result = loop {
-        let result = tab.run("return window.__axeResult;").await;
-        if !result.is_null() {
-            break result;
-        }
-        assert!(Instant::now() < deadline, "axe-core did not finish on {}", tab.path().await);
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let result = tab.wait_for("return window.__axeResult;", "axe-core's result").await;
     if tab.mode.scripts == Scripts::Off {
         tab.set_scripts(false).await;
     }
+
     if let Some(error) = result.get("error") {
         panic!("axe-core failed on {}: {error}", tab.path().await);
     }
-    result["violations"]
-        .as_array()
-        .expect("a violations list")
-        .iter()
-        .map(|v| Violation {
-            rule: v["rule"].as_str().unwrap_or_default().to_owned(),
-            help: v["help"].as_str().unwrap_or_default().to_owned(),
-            elements: v["elements"]
-                .as_array()
-                .map(|list| list.iter().filter_map(|e| e.as_str().map(str::to_owned)).collect())
-                .unwrap_or_default(),
-        })
-        .collect()
+    serde_json::from_value(result["violations"].clone()).expect("axe-core's violations list")
 }
 
 /// Lays the page out at `width` CSS pixels, runs `script`, and restores the

@@ -180,7 +180,7 @@ enum Target<'a> {
 }
 
 impl Target<'_> {
-    /// An XPath expression for the target.
+    /// Returns an XPath expression for the target.
     fn xpath(&self) -> String {
         match self {
             Target::Id(id) => format!("//*[@id={}]", xpath_literal(id)),
@@ -198,7 +198,7 @@ impl Target<'_> {
         }
     }
 
-    /// A script expression for the target element, or null.
+    /// Returns a script expression for the target element, or null.
     fn finder(&self) -> String {
         format!(
             "document.evaluate({}, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue",
@@ -264,7 +264,7 @@ impl Tab {
         self.text("h1").await
     }
 
-    /// The text of the first element matching `css`, spaces collapsed.
+    /// Returns the text of the first element matching `css`, spaces collapsed.
     pub async fn text(&self, css: &str) -> String {
         let script =
             format!("const e = document.querySelector({}); return e ? e.innerText : null;", json!(css).to_string());
@@ -284,21 +284,28 @@ impl Tab {
         self.run(&script).await.as_bool().unwrap_or(false)
     }
 
-    /// A marker that changes whenever a new document loads.
+    /// Returns a marker that changes whenever a new document loads.
     async fn document_marker(&self) -> Value {
         self.run("return performance.timeOrigin;").await
     }
 
-    async fn wait_for_new_document(&self, before: &Value, action: &str) {
-        let deadline = Instant::now() + Duration::from_secs(15);
+    /// Runs `script` until it returns something other than null, false or
+    /// an empty string, and returns that. Fails the test after 30 seconds.
+    pub async fn wait_for(&self, script: &str, awaited: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let state = self.run("return [performance.timeOrigin, document.readyState];").await;
-            if state[0] != *before && state[1] == "complete" {
-                return;
+            let value = self.run(script).await;
+            if !matches!(&value, Value::Null | Value::Bool(false)) && value != json!("") {
+                return value;
             }
-            assert!(Instant::now() < deadline, "no new page loaded after {action}");
+            assert!(Instant::now() < deadline, "timed out waiting for {awaited} on {}", self.path().await);
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    async fn wait_for_new_document(&self, before: &Value, action: &str) {
+        let script = format!("return performance.timeOrigin !== {before} && document.readyState === 'complete';");
+        self.wait_for(&script, &format!("a new page after {action}")).await;
     }
 
     /// Opens a path as if typed into the address bar.
@@ -476,8 +483,8 @@ impl Tab {
         assert_eq!(chosen, Value::String(option.to_owned()), "#{id} did not take the option");
     }
 
-    /// The fields the error summary links to, in order; fails if there is no
-    /// error summary.
+    /// Returns the fields the error summary links to, in order. Fails the test
+    /// when there is no error summary.
     pub async fn error_summary_links(&self) -> Vec<String> {
         let links = self
             .run(
@@ -511,13 +518,8 @@ impl Tab {
     /// arrow keys and Enter, or by clicking it.
     pub async fn pick_suggestion(&self, field: &str, name: &str, kind: &str) {
         let option = Target::Option(name, kind);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.run(&format!("const o = {}; return o !== null && !o.parentElement.hidden;", option.finder())).await
-            != json!(true)
-        {
-            assert!(Instant::now() < deadline, "{} never appeared under #{field}", option.describe());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let shown = format!("const o = {}; return o !== null && !o.parentElement.hidden;", option.finder());
+        self.wait_for(&shown, &format!("{} under #{field}", option.describe())).await;
         match self.mode.input {
             Input::Mouse => self.element(&option).await.click().await.expect("click the suggestion"),
             Input::Keyboard => {
@@ -563,7 +565,7 @@ impl Tab {
     }
 }
 
-/// Where screenshots go: `SCREENSHOT_DIR`, or `target/screenshots`.
+/// Returns the folder for screenshots: `SCREENSHOT_DIR`, or `target/screenshots`.
 pub fn screenshot_dir() -> PathBuf {
     std::env::var_os("SCREENSHOT_DIR")
         .map(PathBuf::from)
